@@ -1,0 +1,55 @@
+"""The typer application: subcommands, exit statuses and one-line errors.
+
+Exit statuses: 0 accepted / ok, 1 rejected / integrity failure, 2 bad input or usage,
+3 infrastructure unavailable. A ``ProctorError`` is printed as one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from proctor.cli._sandbox import sandbox_app
+from proctor.errors import ProctorError
+
+app = typer.Typer(
+    name="proctor",
+    help="Independent, external verification for self-improving AI systems.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        from proctor import __version__
+
+        typer.echo(f"proctor {__version__}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    """Run the CLI, mapping proctor's errors to one line and an exit status."""
+    try:
+        app(standalone_mode=False)
+    except ProctorError as exc:
+        typer.secho(f"proctor: error: {exc}", err=True, fg="red")
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code (2)
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

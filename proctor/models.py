@@ -1,0 +1,149 @@
+"""The shared domain types: what is asked, what is proposed, what is claimed and what is found.
+
+Every model here is a frozen pydantic model that round-trips through JSON unchanged
+(``Model.model_validate_json(m.model_dump_json()) == m``), because each of them is read from
+files, written to the ledger or shown to a user.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Decision",
+    "DecisionOutcome",
+    "Limits",
+    "Proposal",
+    "SelfReport",
+    "Task",
+    "TestCase",
+    "Verdict",
+    "VerdictStatus",
+]
+
+VerdictStatus = Literal["pass", "fail", "unknown", "error"]
+"""``pass`` and ``fail`` are findings; ``unknown`` (could not decide) and ``error`` (the verifier
+broke) are never a pass."""
+
+DecisionOutcome = Literal["accept", "reject", "retry", "escalate"]
+
+MiB = 1024 * 1024
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Limits(_Frozen):
+    """Hard limits for one sandboxed job, enforced from outside the job.
+
+    ``disk_bytes`` caps each writable mount (the work directory and /tmp) separately, since
+    memory limits do not count tmpfs pages. ``output_bytes`` caps each captured stream; a job
+    that writes more is stopped with ``limit_hit == "output"``.
+    """
+
+    wall_seconds: float = Field(10.0, gt=0, le=24 * 3600)
+    cpu_seconds: float = Field(10.0, gt=0, le=24 * 3600)
+    memory_bytes: int = Field(512 * MiB, ge=16 * MiB)
+    processes: int = Field(64, ge=1, le=65536)
+    file_size_bytes: int = Field(16 * MiB, ge=1)
+    disk_bytes: int = Field(64 * MiB, ge=MiB)
+    output_bytes: int = Field(1 * MiB, ge=1024)
+
+
+class TestCase(_Frozen):
+    """One explicit input/expected pair: ``entry_point(*args, **kwargs) == expected``."""
+
+    __test__ = False  # not a pytest test class
+
+    args: list[Any] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    expected: Any = None
+
+
+class Task(_Frozen):
+    """What is asked of a proposer and how its answer can be checked.
+
+    ``tests`` is HumanEval-style code defining ``check(candidate)``; ``cases`` are explicit
+    input/expected pairs. ``reference`` is a trusted solution for property and SMT checks.
+    """
+
+    id: str = Field(min_length=1)
+    prompt: str = ""
+    entry_point: str = Field(min_length=1)
+    tests: str | None = None
+    cases: list[TestCase] = Field(default_factory=list)
+    reference: str | None = None
+    properties: dict[str, Any] | None = None
+    smt: dict[str, Any] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Proposal(_Frozen):
+    """A proposer's answer to a task: the full candidate code and how it was made."""
+
+    id: str = Field(default_factory=_new_id)
+    task_id: str
+    code: str
+    proposer: str = "unknown"
+    attempt: int = Field(1, ge=1)
+    created_at: datetime = Field(default_factory=_now)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class SelfReport(_Frozen):
+    """The proposer's own claim about its proposal, recorded beside, never instead of, verdicts.
+
+    ``method`` says how the claim was made: by asking the model (``asked``), by running tests
+    the model wrote itself (``own_tests``), or by fiat (``assumed``).
+    """
+
+    proposal_id: str
+    claimed: Literal["pass", "fail", "unknown"]
+    confidence: float = Field(ge=0.0, le=1.0)
+    method: Literal["asked", "own_tests", "assumed"] = "asked"
+    detail: str = ""
+
+
+class Verdict(_Frozen):
+    """One external verifier's finding on one proposal.
+
+    ``verifier`` and ``version`` identify exactly what judged: ``version`` is a digest of the
+    verifier's code and configuration. ``detail`` is one line for humans; ``evidence`` holds
+    the machine-readable reasons (failing input, expected vs got, counterexample).
+    """
+
+    verifier: str
+    version: str
+    status: VerdictStatus
+    detail: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    duration_seconds: float = Field(0.0, ge=0.0)
+    proposal_id: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether this verdict is a pass; ``unknown`` and ``error`` never are."""
+        return self.status == "pass"
+
+
+class Decision(_Frozen):
+    """What the loop did with a proposal, under which regime, and why."""
+
+    proposal_id: str
+    outcome: DecisionOutcome
+    regime: Literal["external", "self", "hybrid", "none"] = "external"
+    reason: str = ""
+    decided_at: datetime = Field(default_factory=_now)

@@ -1,0 +1,153 @@
+"""Per-job cgroups (v1 ``memory``, ``pids`` and ``cpuacct``), created and read by the launcher.
+
+Limits enforced here hold for the job's whole process tree, whatever uid its processes run as,
+which rlimits cannot do (``RLIMIT_NPROC`` is per host uid and ignored for root; ``RLIMIT_AS``
+is per process and does not see tmpfs pages).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import NamedTuple
+
+CONTROLLERS = ("memory", "pids", "cpuacct")
+PARENT = "proctor"
+
+
+class Usage(NamedTuple):
+    """What a job used, read from its cgroups after it ended."""
+
+    cpu_seconds: float
+    peak_memory_bytes: int
+    hit_memory: bool
+    hit_processes: bool
+
+
+def _mount_points() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    with open("/proc/self/mounts") as mounts:
+        for line in mounts:
+            _, point, fstype, options, *_ = line.split()
+            if fstype == "cgroup":
+                for option in options.split(","):
+                    found.setdefault(option, Path(point))
+    return found
+
+
+def unavailable_reason() -> str | None:
+    """Why per-job v1 cgroups cannot be used here, or None when they can."""
+    points = _mount_points()
+    missing = [c for c in CONTROLLERS if c not in points]
+    if missing:
+        return f"cgroup v1 controllers not mounted: {', '.join(missing)}"
+    for controller in CONTROLLERS:
+        parent = points[controller] / PARENT
+        try:
+            parent.mkdir(exist_ok=True)
+        except OSError as exc:
+            return f"cannot create {parent}: {exc.strerror}"
+    return None
+
+
+class JobCgroup:
+    """One job's cgroups in each controller; remove() after the job's processes are gone."""
+
+    def __init__(self, memory_bytes: int, processes: int) -> None:
+        points = _mount_points()
+        name = uuid.uuid4().hex[:16]
+        self.paths = {c: points[c] / PARENT / name for c in CONTROLLERS}
+        for path in self.paths.values():
+            path.mkdir()
+        self._write("memory", "memory.limit_in_bytes", memory_bytes)
+        self._write("pids", "pids.max", processes)
+
+    def _write(self, controller: str, name: str, value: object) -> None:
+        (self.paths[controller] / name).write_text(f"{value}\n")
+
+    def _read(self, controller: str, name: str) -> str:
+        return (self.paths[controller] / name).read_text()
+
+    def add(self, pid: int) -> None:
+        """Move ``pid`` into every controller's cgroup; its future children follow."""
+        for controller in CONTROLLERS:
+            self._write(controller, "cgroup.procs", pid)
+
+    def cpu_seconds(self) -> float:
+        return int(self._read("cpuacct", "cpuacct.usage")) / 1e9
+
+    def usage(self) -> Usage:
+        events = dict(line.split() for line in self._read("pids", "pids.events").splitlines())
+        oom = dict(line.split() for line in self._read("memory", "memory.oom_control").splitlines())
+        return Usage(
+            cpu_seconds=self.cpu_seconds(),
+            peak_memory_bytes=int(self._read("memory", "memory.max_usage_in_bytes")),
+            hit_memory=int(oom.get("oom_kill", "0")) > 0,
+            hit_processes=int(events.get("max", "0")) > 0,
+        )
+
+    def pids(self) -> list[int]:
+        return [int(p) for p in self._read("pids", "cgroup.procs").split()]
+
+    def kill_all(self, timeout: float = 5.0) -> bool:
+        """SIGKILL every process left in the cgroup until it is empty; False if it never empties."""
+        stop = time.monotonic() + timeout
+        while pids := self.pids():
+            if time.monotonic() > stop:
+                return False
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.001)
+        return True
+
+    def remove(self) -> None:
+        for path in self.paths.values():
+            for _ in range(100):
+                try:
+                    path.rmdir()
+                    break
+                except OSError:  # processes still exiting; they leave within milliseconds
+                    time.sleep(0.001)
+
+
+_discarded: queue.Queue[JobCgroup] = queue.Queue()
+_reaper_lock = threading.Lock()
+_reaper: threading.Thread | None = None
+
+
+def discard(cgroup: JobCgroup) -> None:
+    """Kill what is left in ``cgroup`` and remove it, off the caller's path.
+
+    Called once a job has reported: by then its init has killed and reaped every other
+    process of the job and is itself exiting, which takes a few milliseconds of namespace
+    teardown that the caller need not wait for.
+    """
+    global _reaper
+    _discarded.put(cgroup)
+    with _reaper_lock:
+        if _reaper is None or not _reaper.is_alive():
+            _reaper = threading.Thread(target=_reap_forever, name="proctor-cgroup-reaper", daemon=True)
+            _reaper.start()
+
+
+def drain() -> None:
+    """Wait until every discarded cgroup is empty and removed."""
+    _discarded.join()
+
+
+def _reap_forever() -> None:
+    while True:
+        cgroup = _discarded.get()
+        try:
+            cgroup.kill_all()
+            cgroup.remove()
+        finally:
+            _discarded.task_done()

@@ -1,0 +1,373 @@
+"""The ``namespace`` backend: Linux namespaces, cgroups and seccomp, with a warm fork server.
+
+The launcher (this module, in the caller's process) starts one fork server per sandbox (see
+``_zygote``), places each job's processes in cgroups of their own, feeds the job to the forked
+child, watches its output and limits, and kills its PID namespace's init when anything runs
+over, which takes the job's whole process tree with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from proctor.errors import SandboxUnavailable
+from proctor.models import Limits
+from proctor.sandboxes import _cgroups, _seccomp, _zygote
+from proctor.sandboxes._base import PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, register_sandbox
+from proctor.sandboxes._supervise import Watch, supervise
+
+DEFAULT_UID = 1_460_000
+"""Host uid of the fork server; the candidate runs as this + 1. Neither should own any file."""
+
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+             "/etc/nsswitch.conf", "/etc/alternatives")
+PASSWD = "root:x:0:0:root:/work:/bin/sh\nsandbox:x:1000:1000:sandbox:/work:/bin/sh\n"
+GROUP = "root:x:0:\nsandbox:x:1000:\n"
+BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/work", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+STARTUP_SECONDS = 10.0
+
+
+def python_executable() -> str:
+    """The real interpreter binary (not a venv's symlink), which the sandbox binds read-only."""
+    return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+def _python_prefix() -> str:
+    return os.path.realpath(sys.base_prefix)
+
+
+def _site_dirs() -> list[str]:
+    """Directories of installed packages this interpreter knows about, hidden in the sandbox."""
+    paths = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+    paths |= {sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})[k]
+              for k in ("purelib", "platlib")}
+    return sorted(os.path.realpath(p) for p in paths)
+
+
+def root_layout(expose: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What the sandbox's root holds: read-only binds, symlinks and masked directories."""
+    binds: list[list[str]] = []
+    symlinks: list[list[str]] = []
+    for path in (*SYSTEM_PATHS, *ETC_FILES, _python_prefix(), *expose):
+        if os.path.islink(path) and os.path.dirname(path) == "/":
+            symlinks.append([os.readlink(path), path])
+        elif os.path.exists(path):
+            real = os.path.realpath(path)
+            binds.append([real, path if path in SYSTEM_PATHS or path.startswith("/etc/") else real])
+    return {"binds": binds, "symlinks": symlinks, "masks": _site_dirs()}
+
+
+def _machine_problem() -> str | None:
+    if not sys.platform.startswith("linux"):
+        return "Linux namespaces are only available on Linux"
+    if os.geteuid() != 0:
+        return ("the launcher must run as root to set up cgroups and drop to a dedicated uid "
+                "(rootless mode is not supported yet); use --backend docker")
+    try:
+        max_ns = int(Path("/proc/sys/user/max_user_namespaces").read_text())
+    except OSError:
+        max_ns = 0
+    if max_ns == 0:
+        return "user namespaces are disabled (/proc/sys/user/max_user_namespaces is 0)"
+    return None
+
+
+@register_sandbox("namespace")
+class NamespaceSandbox(Sandbox):
+    """Isolates each job in fresh Linux namespaces under a warm, data-free fork server.
+
+    Args:
+        uid: host uid for the fork server; the candidate runs as ``uid + 1``.
+        expose: extra host paths to bind read-only (for example a data directory).
+        netns_per_job: give each job its own network namespace, so concurrent jobs cannot
+            reach each other through abstract Unix sockets; all are always offline.
+        seccomp: install the seccomp filter (see ``_seccomp``).
+    """
+
+    def __init__(self, *, uid: int = DEFAULT_UID, expose: tuple[str, ...] = (),
+                 netns_per_job: bool = True, seccomp: bool = True) -> None:
+        self._uid = uid
+        self._expose = tuple(expose)
+        self._netns_per_job = netns_per_job
+        self._seccomp = seccomp
+        self._lock = threading.Lock()
+        self._server: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+        self._cgroups = _cgroups.unavailable_reason() is None
+        self.enforcement = self._enforcement()
+
+    @classmethod
+    def availability(cls) -> Availability:
+        problem = _machine_problem()
+        if problem:
+            return Availability(False, problem)
+        try:
+            with cls() as sandbox:
+                result = sandbox.run(Job(command=[PYTHON, "-c", "print('ok')"]))
+        except SandboxUnavailable as exc:
+            return Availability(False, str(exc))
+        if result.stdout.strip() != b"ok":
+            return Availability(False, f"a trivial job failed: {result.describe()}: {result.stderr[-300:]!r}")
+        return Availability(True, "isolated (" + ", ".join(sandbox.enforcement) + ")")
+
+    def _enforcement(self) -> list[str]:
+        limits = "cgroup v1 (memory, pids, cpuacct)" if self._cgroups else "rlimits only (no usable cgroups)"
+        filtered = "seccomp" if self._seccomp and _seccomp.unavailable_reason() is None else "no seccomp"
+        return ["namespaces: user, pid, mount, net, ipc, uts", limits, filtered]
+
+    # ------------------------------------------------------------ the fork server
+
+    def _ensure_server(self) -> socket.socket:
+        with self._lock:
+            if self._control is None or (self._server and self._server.poll() is not None):
+                self._start_server()
+            assert self._control is not None
+            return self._control
+
+    def _server_config(self) -> dict[str, Any]:
+        seccomp = _seccomp.program() if self._seccomp and _seccomp.unavailable_reason() is None else b""
+        config = root_layout(self._expose)
+        config.update(uid=self._uid, netns_per_job=self._netns_per_job,
+                      seccomp=base64.b64encode(seccomp).decode(), files={"/etc/passwd": PASSWD, "/etc/group": GROUP})
+        return config
+
+    def _start_server(self) -> None:
+        problem = _machine_problem()
+        if problem:
+            raise SandboxUnavailable(f"namespace sandbox: {problem}")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        errors = tempfile.TemporaryFile()
+        argv = [python_executable(), "-I", "-S", _zygote.__file__, str(theirs.fileno())]
+        self._server = subprocess.Popen(argv, pass_fds=[theirs.fileno()], env={}, cwd="/", stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True)
+        theirs.close()
+        ours.settimeout(STARTUP_SECONDS)
+        try:
+            _zygote.send_message(ours, self._server_config())
+            self._expect(ours, b"MAP", errors)
+            self._write_id_maps(self._server.pid)
+            ours.send(b"MAPPED")
+            self._expect(ours, b"READY", errors)
+        except BaseException:
+            self._stop_server()
+            raise
+        ours.settimeout(None)
+        self._control = ours
+
+    def _expect(self, sock: socket.socket, wanted: bytes, errors: Any) -> None:
+        try:
+            got = sock.recv(4096)
+        except TimeoutError:
+            got = b"ERROR no answer within the startup time"
+        if got != wanted:
+            errors.seek(0)
+            detail = got.decode(errors="replace").removeprefix("ERROR ") or errors.read()[-500:].decode(errors="replace")
+            raise SandboxUnavailable(f"namespace sandbox could not start: {detail.strip() or 'the fork server exited'}")
+
+    def _write_id_maps(self, pid: int) -> None:
+        mapping = f"0 {self._uid} 1\n{_zygote.CANDIDATE_UID} {self._uid + 1} 1\n"
+        Path(f"/proc/{pid}/uid_map").write_text(mapping)
+        Path(f"/proc/{pid}/gid_map").write_text(mapping)
+
+    def _stop_server(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._server is not None:
+            if self._server.poll() is None:
+                self._server.kill()
+            self._server.wait()
+            self._server = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop_server()
+        _cgroups.drain()
+
+    def leftovers(self) -> list[str]:
+        """Processes running as the candidate's host uid, once discarded cgroups are gone."""
+        _cgroups.drain()
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                status = (entry / "status").read_text() if entry.name.isdigit() else ""
+            except OSError:
+                continue
+            uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
+            if uid_line and int(uid_line.split()[1]) == self._uid + 1:
+                found.append(f"pid {entry.name}")
+        return found
+
+    # ------------------------------------------------------------ one job
+
+    def run(self, job: Job, limits: Limits | None = None) -> ExecResult:
+        limits = limits or Limits()
+        control = self._ensure_server()
+        cgroup = _cgroups.JobCgroup(limits.memory_bytes, limits.processes) if self._cgroups else None
+        try:
+            return _JobRun(self, job, limits, cgroup).execute(control)
+        finally:
+            if cgroup is not None:
+                _cgroups.discard(cgroup)
+
+    def _spec(self, job: Job, limits: Limits) -> dict[str, Any]:
+        return {
+            "command": job.command,
+            "warm": _runs_warm(job.command),
+            "files": {path: base64.b64encode(data).decode() for path, data in job.files.items()},
+            "stdin": base64.b64encode(job.stdin).decode(),
+            "env": {**BASE_ENV, **job.env},
+            "collect": job.collect,
+            "disk_bytes": limits.disk_bytes,
+            "output_bytes": limits.output_bytes,
+            "rlimits": self._rlimits(limits),
+        }
+
+    def _rlimits(self, limits: Limits) -> list[tuple[int, int, int]]:
+        cpu = math.ceil(limits.cpu_seconds)
+        rlimits = [(resource.RLIMIT_CPU, cpu, cpu + 1), (resource.RLIMIT_FSIZE, limits.file_size_bytes, limits.file_size_bytes),
+                   (resource.RLIMIT_CORE, 0, 0), (resource.RLIMIT_NOFILE, 1024, 1024)]
+        if not self._cgroups:  # weaker stand-ins: per process, and NPROC is per host uid
+            rlimits += [(resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes),
+                        (resource.RLIMIT_NPROC, limits.processes, limits.processes)]
+        return rlimits
+
+
+def _runs_warm(command: list[str]) -> bool:
+    """``python FILE|-c|-m`` runs in the forked interpreter; other flags need a fresh one."""
+    if command[0] != PYTHON:
+        return False
+    return len(command) > 1 and (command[1] in ("-c", "-m") or not command[1].startswith("-"))
+
+
+class _JobRun:
+    """One job's run, from the fork request to the result."""
+
+    def __init__(self, sandbox: NamespaceSandbox, job: Job, limits: Limits, cgroup: _cgroups.JobCgroup | None) -> None:
+        self.sandbox, self.job, self.limits, self.cgroup = sandbox, job, limits, cgroup
+        self.init_pid: int | None = None
+        self.report: dict[str, Any] | None = None
+
+    def execute(self, control: socket.socket) -> ExecResult:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        ours.settimeout(STARTUP_SECONDS)
+        stdout_r, stdout_w = os.pipe()
+        stderr_r, stderr_w = os.pipe()
+        started = time.monotonic()
+        try:
+            control.sendmsg([b"F"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, theirs.fileno().to_bytes(4, sys.byteorder))])
+            theirs.close()
+            self._start(ours, stdout_w, stderr_w)
+            os.close(stdout_w)
+            os.close(stderr_w)
+            stdout_w = stderr_w = -1
+            ours.settimeout(None)
+            watch = Watch(pipes={"stdout": stdout_r, "stderr": stderr_r}, deadline=started + self.limits.wall_seconds,
+                          output_bytes=self.limits.output_bytes, kill=self._kill, over_limit=self._over_limit,
+                          extra=(ours.fileno(), lambda: self._on_message(ours)))
+            streams, hit = supervise(watch)
+        except (OSError, EOFError) as exc:
+            self._kill()
+            raise SandboxUnavailable(f"namespace sandbox failed to run the job: {exc}") from exc
+        finally:
+            for fd in (stdout_r, stderr_r, stdout_w, stderr_w):
+                if fd >= 0:
+                    os.close(fd)
+            ours.close()
+        return self._result(streams, hit, time.monotonic() - started)
+
+    def _start(self, sock: socket.socket, stdout_w: int, stderr_w: int) -> None:
+        child = _received_pid(sock, b"P")
+        if self.cgroup is not None:
+            self.cgroup.add(child)
+        _zygote.send_message(sock, self.sandbox._spec(self.job, self.limits), fds=(stdout_w, stderr_w))
+        self.init_pid = _received_pid(sock, b"I")
+
+    def _on_message(self, sock: socket.socket) -> bool:
+        try:
+            message, _ = _zygote.receive_message(sock, limit=4 * self.limits.output_bytes * (1 + len(self.job.collect)))
+        except (EOFError, OSError, ValueError):
+            return False
+        self.report = message if isinstance(message, dict) else None
+        return False
+
+    def _kill(self) -> None:
+        if self.init_pid is not None:
+            try:
+                os.kill(self.init_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+
+    def _over_limit(self) -> LimitName | None:
+        if self.cgroup is not None and self.cgroup.cpu_seconds() > self.limits.cpu_seconds:
+            return "cpu"
+        return None
+
+    def _result(self, streams: dict[str, Any], hit: LimitName | None, wall: float) -> ExecResult:
+        exit_code, signum = _decode_status(self.report)
+        cpu = peak = None
+        if self.cgroup is not None:
+            if self.report is None:  # init did not finish: make sure nothing of the job survives
+                self.cgroup.kill_all()
+            usage = self.cgroup.usage()
+            cpu, peak = usage.cpu_seconds, usage.peak_memory_bytes
+            hit = hit or ("memory" if usage.hit_memory else "processes" if usage.hit_processes and exit_code != 0 else None)
+        hit = hit or _signal_limit(signum, cpu, self.limits)
+        files = _decode_files(self.report)
+        return ExecResult(backend="namespace", exit_code=exit_code, signal=signum, stdout=bytes(streams["stdout"].data),
+                          stderr=bytes(streams["stderr"].data), stdout_truncated=streams["stdout"].truncated,
+                          stderr_truncated=streams["stderr"].truncated, wall_seconds=wall, cpu_seconds=cpu,
+                          peak_memory_bytes=peak, limit_hit=hit, files=files, enforcement=self.sandbox.enforcement)
+
+
+def _received_pid(sock: socket.socket, tag: bytes) -> int:
+    """Receive ``tag`` with the sender's credentials; return its pid as the host sees it."""
+    message, ancillary, _, _ = sock.recvmsg(16, socket.CMSG_SPACE(12))
+    if message != tag:
+        raise EOFError(f"the sandbox did not send {tag!r} (got {message!r})")
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+            return int.from_bytes(data[:4], sys.byteorder, signed=True)
+    raise EOFError("the sandbox's message carried no credentials")
+
+
+def _decode_status(report: dict[str, Any] | None) -> tuple[int | None, int | None]:
+    """Exit code or signal from init's wait status; (None, SIGKILL) when init was killed."""
+    if report is None or not isinstance(report.get("status"), int):
+        return None, signal.SIGKILL
+    status = report["status"]
+    if os.WIFSIGNALED(status):
+        return None, os.WTERMSIG(status)
+    return os.WEXITSTATUS(status), None
+
+
+def _signal_limit(signum: int | None, cpu: float | None, limits: Limits) -> LimitName | None:
+    if signum == signal.SIGXFSZ:
+        return "file_size"
+    if signum in (signal.SIGXCPU, signal.SIGKILL) and cpu is not None and cpu >= limits.cpu_seconds * 0.9:
+        return "cpu"
+    return None
+
+
+def _decode_files(report: dict[str, Any] | None) -> dict[str, bytes]:
+    files = (report or {}).get("files") or {}
+    if not isinstance(files, dict):
+        return {}
+    return {str(k): base64.b64decode(v) for k, v in files.items() if isinstance(v, str)}
