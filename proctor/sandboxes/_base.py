@@ -9,7 +9,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from proctor.errors import InputError, SandboxUnavailable
 from proctor.models import Limits
@@ -46,9 +46,11 @@ class Job(BaseModel):
 
     @field_validator("files", mode="before")
     @classmethod
-    def _encode_text_files(cls, files: Any) -> Any:
-        if isinstance(files, dict):
+    def _encode_text_files(cls, files: Any, info: ValidationInfo) -> Any:
+        if isinstance(files, dict) and info.mode == "python":  # JSON carries bytes as base64
             return {_relative_path(k): v.encode() if isinstance(v, str) else v for k, v in files.items()}
+        if isinstance(files, dict):
+            return {_relative_path(k): v for k, v in files.items()}
         return files
 
     @field_validator("collect")

@@ -100,6 +100,9 @@ class NamespaceSandbox(Sandbox):
 
     def __init__(self, *, uid: int = DEFAULT_UID, expose: tuple[str, ...] = (),
                  netns_per_job: bool = True, seccomp: bool = True) -> None:
+        if uid <= 0:
+            raise ValueError(f"uid must be a dedicated unprivileged host uid (got {uid}): a root-owned user "
+                             "namespace keeps root's access to host files")
         self._uid = uid
         self._expose = tuple(expose)
         self._netns_per_job = netns_per_job
@@ -159,7 +162,10 @@ class NamespaceSandbox(Sandbox):
         try:
             _zygote.send_message(ours, self._server_config())
             self._expect(ours, b"MAP", errors)
-            self._write_id_maps(self._server.pid)
+            try:
+                self._write_id_maps(self._server.pid)
+            except OSError as exc:
+                raise SandboxUnavailable(f"namespace sandbox could not map uid {self._uid}: {exc.strerror}") from exc
             ours.send(b"MAPPED")
             self._expect(ours, b"READY", errors)
         except BaseException:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+import uuid
 
 from proctor.models import Limits
 from proctor.sandboxes import Job, Sandbox
@@ -71,9 +73,14 @@ def _output_cap(sandbox: Sandbox) -> None:
 
 
 def _private_between_jobs(sandbox: Sandbox) -> None:
-    sandbox.run(Job.python("open('/tmp/left', 'w').write('x'); open('left', 'w').write('x')"), QUICK)
-    result = sandbox.run(Job.python("import os; print(os.path.exists('/tmp/left'), os.path.exists('left'))"), QUICK)
-    _expect(result.stdout == b"False False\n", "no file of one job visible to the next", result)
+    """The work directory is always fresh; /tmp only where the backend isolates."""
+    name = f"/tmp/proctor-conformance-{uuid.uuid4().hex}"
+    first = sandbox.run(Job.python(f"open({name!r}, 'w').write('x'); open('left', 'w').write('x')"), QUICK)
+    result = sandbox.run(Job.python(f"import os; print(os.path.exists({name!r}), os.path.exists('left'))"), QUICK)
+    expected = b"False False\n" if first.isolated else b"True False\n"
+    if not first.isolated:
+        os.unlink(name)
+    _expect(result.stdout == expected, "no file of one job visible to the next", result)
 
 
 def _non_python_command(sandbox: Sandbox) -> None:

@@ -1,0 +1,87 @@
+"""The namespace backend, attacked for real."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from pathlib import Path
+
+import pytest
+
+from proctor.errors import SandboxUnavailable
+from proctor.models import Limits
+from proctor.sandboxes import Job
+from proctor.sandboxes._namespace import NamespaceSandbox
+from proctor.testing import ATTACKS, check_sandbox, run_attack_corpus
+
+
+def test_namespace_backend_passes_the_conformance_checks(namespace_sandbox):
+    check_sandbox(namespace_sandbox)
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
+def test_attack_is_contained(namespace_sandbox, attack):
+    (outcome,) = run_attack_corpus(namespace_sandbox, attacks=(attack,))
+    assert outcome.contained, outcome.detail
+
+
+def test_candidate_runs_unprivileged_in_its_own_namespaces(namespace_sandbox):
+    code = ("import os, socket; print(os.getuid(), os.getpid(), socket.gethostname(), "
+            "open('/proc/self/status').read().split('CapEff:')[1].split()[0], sorted(os.listdir('/')))")
+    result = namespace_sandbox.run(Job.python(code))
+    uid, pid, host, caps, root = result.stdout.decode().split(" ", 4)
+    assert (uid, pid, host, caps) == ("1000", "2", "sandbox", "0000000000000000")
+    assert "root" in root and "home" not in root and "var" not in root  # only what was bound
+
+
+def test_site_packages_are_hidden_so_test_data_cannot_be_read(namespace_sandbox):
+    import pydantic
+
+    site = str(Path(pydantic.__file__).parent.parent)
+    result = namespace_sandbox.run(Job.python(f"import os; print(os.listdir({site!r}))"))
+    assert result.stdout.strip() in (b"[]", b"") or b"FileNotFoundError" in result.stderr
+
+
+def test_each_writable_mount_is_size_capped(namespace_sandbox):
+    code = """
+import os
+for where in ('.', '/tmp', '/dev/shm'):
+    try:
+        with open(os.path.join(where, 'fill'), 'wb') as f:
+            while True: f.write(b'x' * 65536)
+    except OSError as e:
+        print(where, e.errno)
+"""
+    limits = Limits(disk_bytes=4 * 2**20, file_size_bytes=64 * 2**20)
+    result = namespace_sandbox.run(Job.python(code), limits)
+    assert result.stdout.split(b"\n")[:3] == [b". 28", b"/tmp 28", b"/dev/shm 28"]  # ENOSPC each
+
+
+def test_seccomp_denies_namespace_creation_to_the_candidate(namespace_sandbox):
+    code = "import ctypes, os; libc = ctypes.CDLL(None, use_errno=True); print(libc.unshare(0x10000000), ctypes.get_errno())"
+    result = namespace_sandbox.run(Job.python(code))
+    assert result.stdout == b"-1 1\n"  # EPERM
+
+
+def test_concurrent_jobs_each_get_their_own_results(namespace_sandbox):
+    def one(n: int) -> bytes:
+        return namespace_sandbox.run(Job.python(f"import time; time.sleep(0.05); print({n} * {n})")).stdout
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(one, range(24))) == [f"{n * n}\n".encode() for n in range(24)]
+    assert namespace_sandbox.leftovers() == []
+
+
+def test_peak_memory_and_cpu_time_are_measured(namespace_sandbox):
+    result = namespace_sandbox.run(Job.python("x = bytearray(100 * 2**20); sum(range(10**6))"))
+    assert result.ok and result.peak_memory_bytes >= 100 * 2**20 and result.cpu_seconds > 0
+
+
+def test_root_uid_is_refused_because_it_would_defeat_the_sandbox():
+    with pytest.raises(ValueError, match="uid"):
+        NamespaceSandbox(uid=0)
+
+
+def test_fails_closed_when_isolation_cannot_be_set_up():
+    # uid + 1 == 2**32 - 1 is the invalid uid, so the kernel refuses the candidate's uid mapping
+    with NamespaceSandbox(uid=2**32 - 2) as sandbox, pytest.raises(SandboxUnavailable, match="could not"):
+        sandbox.run(Job.python("print('must not run')"))
