@@ -40,9 +40,10 @@ def docker_engine() -> Iterator[None]:
     if not _engine_answers():
         if shutil.which("dockerd") is None:
             pytest.skip("dockerd is not installed (Debian's docker.io; .ci/run installs it)")
-        log = open("/tmp/proctor-test-dockerd.log", "wb")  # noqa: SIM115  (lives as long as dockerd)
-        started = subprocess.Popen(["dockerd", "--bridge=none", "--iptables=false", "--ip6tables=false"],
-                                   stdout=log, stderr=subprocess.STDOUT)
+        log = open("/tmp/proctor-test-dockerd.log", "wb")
+        started = subprocess.Popen(
+            ["dockerd", "--bridge=none", "--iptables=false", "--ip6tables=false"], stdout=log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while not _engine_answers():
             if time.monotonic() > deadline or started.poll() is not None:

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "proctor"
-LAYERS = {"models": 0, "errors": 0, "sandboxes": 1, "ledger": 1, "verifiers": 2, "loop": 3, "scenarios": 4,
-          "testing": 5, "cli": 6}
+LAYERS = {"models": 0, "errors": 0, "sandboxes": 1, "ledger": 1, "verifiers": 2, "loop": 3, "scenarios": 4, "testing": 5, "cli": 6}
 
 
 def _component(module_path: Path) -> str:

@@ -8,12 +8,19 @@ from pydantic import ValidationError
 from proctor.models import Decision, Limits, Proposal, SelfReport, Task, TestCase, Verdict
 from proctor.sandboxes import ExecResult, Job
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                           lambda children: st.lists(children, max_size=3), max_leaves=8)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5), lambda children: st.lists(children, max_size=3), max_leaves=8
+)
 
 EXAMPLES = [
-    Task(id="t/1", prompt="def f(x):", entry_point="f", tests="def check(c): assert c(1) == 2",
-         cases=[TestCase(args=[1], expected=2)], reference="def f(x): return x + 1"),
+    Task(
+        id="t/1",
+        prompt="def f(x):",
+        entry_point="f",
+        tests="def check(c): assert c(1) == 2",
+        cases=[TestCase(args=[1], expected=2)],
+        reference="def f(x): return x + 1",
+    ),
     Proposal(task_id="t/1", code="def f(x): return x + 1", proposer="scripted"),
     SelfReport(proposal_id="p", claimed="pass", confidence=0.9),
     Verdict(verifier="tests", version="sha256:ab", status="fail", detail="f(1) != 2", evidence={"input": [1]}),
@@ -37,7 +44,11 @@ def test_test_cases_round_trip_any_json_data(args, expected):
 
 def test_verdicts_other_than_pass_never_count_as_passed():
     assert [Verdict(verifier="v", version="1", status=s).passed for s in ("pass", "fail", "unknown", "error")] == [
-        True, False, False, False]
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 @pytest.mark.parametrize("field", ["wall_seconds", "cpu_seconds", "memory_bytes", "processes"])

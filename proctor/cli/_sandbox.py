@@ -67,8 +67,7 @@ def build(
 def _limits(wall: float, memory_mb: int, output_kb: int) -> Limits:
     from proctor.models import Limits
 
-    return Limits(wall_seconds=wall, cpu_seconds=wall, memory_bytes=memory_mb * 1024 * 1024,
-                  output_bytes=output_kb * 1024)
+    return Limits(wall_seconds=wall, cpu_seconds=wall, memory_bytes=memory_mb * 1024 * 1024, output_bytes=output_kb * 1024)
 
 
 @sandbox_app.command("run")
@@ -111,8 +110,11 @@ def _print_result(result: ExecResult, as_json: bool) -> None:
     memory = f"{result.peak_memory_bytes / 2**20:.1f} MiB" if result.peak_memory_bytes else "unknown"
     cpu = f"{result.cpu_seconds:.3f} s" if result.cpu_seconds is not None else "unknown"
     truncated = " (output truncated)" if result.stdout_truncated or result.stderr_truncated else ""
-    typer.secho(f"[{result.backend}] {result.describe()}{truncated}; wall {result.wall_seconds:.3f} s, "
-                f"cpu {cpu}, peak memory {memory}", err=True, fg="cyan")
+    typer.secho(
+        f"[{result.backend}] {result.describe()}{truncated}; wall {result.wall_seconds:.3f} s, cpu {cpu}, peak memory {memory}",
+        err=True,
+        fg="cyan",
+    )
 
 
 @sandbox_app.command("demo")

@@ -174,8 +174,10 @@ def sandbox_class(name: str) -> type[Sandbox]:
             _REGISTRY[name] = ep.load()
     if name not in _REGISTRY:
         known = ", ".join(sorted(sandbox_names()))
-        raise InputError(f"unknown sandbox backend {name!r} (known: {known}); a plugin registers more "
-                         f"under the {_ENTRY_POINT_GROUP!r} entry-point group")
+        raise InputError(
+            f"unknown sandbox backend {name!r} (known: {known}); a plugin registers more "
+            f"under the {_ENTRY_POINT_GROUP!r} entry-point group"
+        )
     return _REGISTRY[name]
 
 

@@ -92,9 +92,10 @@ def engine() -> Any:
     try:
         client = docker.from_env(version="auto", timeout=30)
         client.ping()
-    except Exception as exc:  # noqa: BLE001  (any SDK or connection error means: no engine)
-        raise SandboxUnavailable(f"no Docker engine answers ({type(exc).__name__}); start dockerd "
-                                 "(Debian: apt-get install docker.io)") from exc
+    except Exception as exc:
+        raise SandboxUnavailable(
+            f"no Docker engine answers ({type(exc).__name__}); start dockerd (Debian: apt-get install docker.io)"
+        ) from exc
     return client
 
 
@@ -124,7 +125,8 @@ class DockerSandbox(Sandbox):
     @classmethod
     def availability(cls) -> Availability:
         try:
-            with cls() as sandbox:
+            sandbox = cls()
+            with sandbox:
                 result = sandbox.run(Job(command=[PYTHON, "-c", "print('ok')"]))
         except SandboxUnavailable as exc:
             return Availability(False, str(exc))
@@ -164,7 +166,7 @@ class DockerSandbox(Sandbox):
             container = self._container(limits)
         except SandboxUnavailable:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise SandboxUnavailable(f"docker could not start a container: {exc}") from exc
         try:
             return container.execute(job, limits)
@@ -197,14 +199,29 @@ class _Container:
 
         cpu = int(limits.cpu_seconds) + 1
         container = client.containers.create(
-            image, command=[IMAGE_PYTHON, "-I", "-S", "-c", BOOTSTRAP], stdin_open=True, user="1000:1000",
-            working_dir="/work", network_mode="none", read_only=True, init=True, labels={LABEL: "1"},
+            image,
+            command=[IMAGE_PYTHON, "-I", "-S", "-c", BOOTSTRAP],
+            stdin_open=True,
+            user="1000:1000",
+            working_dir="/work",
+            network_mode="none",
+            read_only=True,
+            init=True,
+            labels={LABEL: "1"},
             tmpfs={"/work": f"size={limits.disk_bytes},uid=1000,gid=1000,mode=0755", "/tmp": f"size={limits.disk_bytes},mode=1777"},
-            shm_size=limits.disk_bytes, mem_limit=limits.memory_bytes, memswap_limit=limits.memory_bytes,
-            pids_limit=limits.processes, cap_drop=["ALL"], security_opt=["no-new-privileges"],
-            log_config={"type": "none"}, ulimits=[Ulimit(name="cpu", soft=cpu, hard=cpu + 1),
-                                                  Ulimit(name="fsize", soft=limits.file_size_bytes, hard=limits.file_size_bytes),
-                                                  Ulimit(name="core", soft=0, hard=0)])
+            shm_size=limits.disk_bytes,
+            mem_limit=limits.memory_bytes,
+            memswap_limit=limits.memory_bytes,
+            pids_limit=limits.processes,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            log_config={"type": "none"},
+            ulimits=[
+                Ulimit(name="cpu", soft=cpu, hard=cpu + 1),
+                Ulimit(name="fsize", soft=limits.file_size_bytes, hard=limits.file_size_bytes),
+                Ulimit(name="core", soft=0, hard=0),
+            ],
+        )
         raw = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
         sock = getattr(raw, "_sock", raw)
         container.start()
@@ -217,9 +234,18 @@ class _Container:
         self.sock.sendall(len(spec).to_bytes(8, "big") + spec)
         streams = {"stdout": Stream(limits.output_bytes), "stderr": Stream(limits.output_bytes + len(spec) + 4096)}
         reader = _Demux(self.sock, streams)
-        over = lambda: "output" if streams["stdout"].truncated else None  # noqa: E731
-        watch = Watch(pipes={}, deadline=started + limits.wall_seconds, output_bytes=limits.output_bytes,
-                      kill=self.kill, over_limit=over, extra=(self.sock.fileno(), reader.read))
+
+        def over() -> LimitName | None:
+            return "output" if streams["stdout"].truncated else None
+
+        watch = Watch(
+            pipes={},
+            deadline=started + limits.wall_seconds,
+            output_bytes=limits.output_bytes,
+            kill=self.kill,
+            over_limit=over,
+            extra=(self.sock.fileno(), reader.read),
+        )
         _, hit = supervise(watch)
         state = self._final_state()
         return _result(streams, hit, delimiter, state, time.monotonic() - started, limits)
@@ -271,20 +297,27 @@ class _Demux:
             kind, size = struct.unpack(">BxxxL", self.buffer[:8])
             if len(self.buffer) < 8 + size:
                 break
-            payload, self.buffer = self.buffer[8:8 + size], self.buffer[8 + size:]
+            payload, self.buffer = self.buffer[8 : 8 + size], self.buffer[8 + size :]
             self.streams["stderr" if kind == 2 else "stdout"].take(payload)
         return True
 
 
 def _spec(job: Job, limits: Limits, delimiter: str) -> dict[str, Any]:
     argv = [IMAGE_PYTHON, "-E", "-s", *job.command[1:]] if job.command[0] == PYTHON else list(job.command)
-    return {"argv": argv, "env": {**BASE_ENV, **job.env}, "collect": job.collect, "limit": limits.output_bytes,
-            "files": {p: base64.b64encode(d).decode() for p, d in job.files.items()},
-            "stdin": base64.b64encode(job.stdin).decode(), "delimiter": delimiter}
+    return {
+        "argv": argv,
+        "env": {**BASE_ENV, **job.env},
+        "collect": job.collect,
+        "limit": limits.output_bytes,
+        "files": {p: base64.b64encode(d).decode() for p, d in job.files.items()},
+        "stdin": base64.b64encode(job.stdin).decode(),
+        "delimiter": delimiter,
+    }
 
 
-def _result(streams: dict[str, Stream], hit: LimitName | None, delimiter: str, state: dict[str, Any],
-            wall: float, limits: Limits) -> ExecResult:
+def _result(
+    streams: dict[str, Stream], hit: LimitName | None, delimiter: str, state: dict[str, Any], wall: float, limits: Limits
+) -> ExecResult:
     stderr, _, tail = bytes(streams["stderr"].data).partition(delimiter.encode())
     try:
         report = json.loads(tail) if tail else None
@@ -294,10 +327,19 @@ def _result(streams: dict[str, Stream], hit: LimitName | None, delimiter: str, s
     if hit is None and state.get("OOMKilled"):
         hit = "memory"
     files = {k: base64.b64decode(v) for k, v in ((report or {}).get("files") or {}).items()}
-    return ExecResult(backend="docker", exit_code=exit_code, signal=signum, stdout=bytes(streams["stdout"].data),
-                      stderr=stderr[: limits.output_bytes], stdout_truncated=streams["stdout"].truncated,
-                      stderr_truncated=len(stderr) > limits.output_bytes, wall_seconds=wall, limit_hit=hit,
-                      files=files, enforcement=["docker: no network, read-only root, cap-drop ALL, cgroup limits"])
+    return ExecResult(
+        backend="docker",
+        exit_code=exit_code,
+        signal=signum,
+        stdout=bytes(streams["stdout"].data),
+        stderr=stderr[: limits.output_bytes],
+        stdout_truncated=streams["stdout"].truncated,
+        stderr_truncated=len(stderr) > limits.output_bytes,
+        wall_seconds=wall,
+        limit_hit=hit,
+        files=files,
+        enforcement=["docker: no network, read-only root, cap-drop ALL, cgroup limits"],
+    )
 
 
 def _status(report: dict[str, Any] | None, state: dict[str, Any]) -> tuple[int | None, int | None]:

@@ -123,6 +123,6 @@ def build_image(tag: str | None = None, progress: Callable[[str], None] = lambda
     changes = ["USER 1000:1000", "WORKDIR /work", "ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8"]
     try:
         client.api.import_image_from_data(archive, repository=repository, tag=version or "latest", changes=changes)
-    except Exception as exc:  # noqa: BLE001  (docker.errors.* — the SDK is imported lazily)
+    except Exception as exc:
         raise SandboxUnavailable(f"docker could not import the image: {exc}") from exc
     return tag

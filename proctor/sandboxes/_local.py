@@ -35,8 +35,10 @@ class LocalSandbox(Sandbox):
 
     def __init__(self, *, unsafe: bool = False) -> None:
         if not unsafe:
-            raise SandboxUnavailable("the 'local' backend does not isolate; opt in explicitly "
-                                     "(LocalSandbox(unsafe=True), or --unsafe-local on the command line)")
+            raise SandboxUnavailable(
+                "the 'local' backend does not isolate; opt in explicitly "
+                "(LocalSandbox(unsafe=True), or --unsafe-local on the command line)"
+            )
 
     @classmethod
     def availability(cls) -> Availability:
@@ -59,9 +61,16 @@ class LocalSandbox(Sandbox):
         with tempfile.TemporaryFile() as stdin:
             stdin.write(job.stdin)
             stdin.seek(0)
-            process = subprocess.Popen(command, cwd=workdir, env=env, stdin=stdin, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, start_new_session=True,
-                                       preexec_fn=lambda: _apply_rlimits(limits))
+            process = subprocess.Popen(
+                command,
+                cwd=workdir,
+                env=env,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                preexec_fn=lambda: _apply_rlimits(limits),
+            )
         assert process.stdout is not None and process.stderr is not None
 
         def kill() -> None:
@@ -70,26 +79,44 @@ class LocalSandbox(Sandbox):
             except ProcessLookupError:
                 pass
 
-        watch = Watch(pipes={"stdout": process.stdout.fileno(), "stderr": process.stderr.fileno()},
-                      deadline=started + limits.wall_seconds, output_bytes=limits.output_bytes, kill=kill)
+        watch = Watch(
+            pipes={"stdout": process.stdout.fileno(), "stderr": process.stderr.fileno()},
+            deadline=started + limits.wall_seconds,
+            output_bytes=limits.output_bytes,
+            kill=kill,
+        )
         streams, hit = supervise(watch)
         kill()  # whatever is left of the group; daemons in other sessions escape (not isolation)
         status = process.wait()
         process.stdout.close()
         process.stderr.close()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        files = {p: Path(workdir, p).read_bytes() for p in job.collect
-                 if Path(workdir, p).is_file() and not Path(workdir, p).is_symlink()}
-        return ExecResult(backend="local", exit_code=status if status >= 0 else None,
-                          signal=-status if status < 0 else None, stdout=bytes(streams["stdout"].data),
-                          stderr=bytes(streams["stderr"].data), stdout_truncated=streams["stdout"].truncated,
-                          stderr_truncated=streams["stderr"].truncated, wall_seconds=time.monotonic() - started,
-                          peak_memory_bytes=usage.ru_maxrss * 1024, limit_hit=hit, files=files, isolated=False,
-                          enforcement=["rlimits only", "no isolation"])
+        files = {
+            p: Path(workdir, p).read_bytes() for p in job.collect if Path(workdir, p).is_file() and not Path(workdir, p).is_symlink()
+        }
+        return ExecResult(
+            backend="local",
+            exit_code=status if status >= 0 else None,
+            signal=-status if status < 0 else None,
+            stdout=bytes(streams["stdout"].data),
+            stderr=bytes(streams["stderr"].data),
+            stdout_truncated=streams["stdout"].truncated,
+            stderr_truncated=streams["stderr"].truncated,
+            wall_seconds=time.monotonic() - started,
+            peak_memory_bytes=usage.ru_maxrss * 1024,
+            limit_hit=hit,
+            files=files,
+            isolated=False,
+            enforcement=["rlimits only", "no isolation"],
+        )
 
 
 def _apply_rlimits(limits: Limits) -> None:
     cpu = int(limits.cpu_seconds) + 1
-    for kind, value in ((resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, limits.memory_bytes),
-                        (resource.RLIMIT_FSIZE, limits.file_size_bytes), (resource.RLIMIT_CORE, 0)):
+    for kind, value in (
+        (resource.RLIMIT_CPU, cpu),
+        (resource.RLIMIT_AS, limits.memory_bytes),
+        (resource.RLIMIT_FSIZE, limits.file_size_bytes),
+        (resource.RLIMIT_CORE, 0),
+    ):
         resource.setrlimit(kind, (value, value))

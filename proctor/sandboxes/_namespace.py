@@ -33,8 +33,7 @@ DEFAULT_UID = 1_460_000
 """Host uid of the fork server; the candidate runs as this + 1. Neither should own any file."""
 
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
-             "/etc/nsswitch.conf", "/etc/alternatives")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf", "/etc/alternatives")
 PASSWD = "root:x:0:0:root:/work:/bin/sh\nsandbox:x:1000:1000:sandbox:/work:/bin/sh\n"
 GROUP = "root:x:0:\nsandbox:x:1000:\n"
 BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/work", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
@@ -53,8 +52,7 @@ def _python_prefix() -> str:
 def _site_dirs() -> list[str]:
     """Directories of installed packages this interpreter knows about, hidden in the sandbox."""
     paths = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
-    paths |= {sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})[k]
-              for k in ("purelib", "platlib")}
+    paths |= {sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})[k] for k in ("purelib", "platlib")}
     return sorted(os.path.realpath(p) for p in paths)
 
 
@@ -75,8 +73,10 @@ def _machine_problem() -> str | None:
     if not sys.platform.startswith("linux"):
         return "Linux namespaces are only available on Linux"
     if os.geteuid() != 0:
-        return ("the launcher must run as root to set up cgroups and drop to a dedicated uid "
-                "(rootless mode is not supported yet); use --backend docker")
+        return (
+            "the launcher must run as root to set up cgroups and drop to a dedicated uid "
+            "(rootless mode is not supported yet); use --backend docker"
+        )
     try:
         max_ns = int(Path("/proc/sys/user/max_user_namespaces").read_text())
     except OSError:
@@ -98,11 +98,14 @@ class NamespaceSandbox(Sandbox):
         seccomp: install the seccomp filter (see ``_seccomp``).
     """
 
-    def __init__(self, *, uid: int = DEFAULT_UID, expose: tuple[str, ...] = (),
-                 netns_per_job: bool = True, seccomp: bool = True) -> None:
+    def __init__(
+        self, *, uid: int = DEFAULT_UID, expose: tuple[str, ...] = (), netns_per_job: bool = True, seccomp: bool = True
+    ) -> None:
         if uid <= 0:
-            raise ValueError(f"uid must be a dedicated unprivileged host uid (got {uid}): a root-owned user "
-                             "namespace keeps root's access to host files")
+            raise ValueError(
+                f"uid must be a dedicated unprivileged host uid (got {uid}): a root-owned user "
+                "namespace keeps root's access to host files"
+            )
         self._uid = uid
         self._expose = tuple(expose)
         self._netns_per_job = netns_per_job
@@ -119,13 +122,14 @@ class NamespaceSandbox(Sandbox):
         if problem:
             return Availability(False, problem)
         try:
-            with cls() as sandbox:
+            sandbox = cls()
+            with sandbox:
                 result = sandbox.run(Job(command=[PYTHON, "-c", "print('ok')"]))
         except SandboxUnavailable as exc:
             return Availability(False, str(exc))
         if result.stdout.strip() != b"ok":
             return Availability(False, f"a trivial job failed: {result.describe()}: {result.stderr[-300:]!r}")
-        return Availability(True, "isolated (" + ", ".join(sandbox.enforcement) + ")")
+        return Availability(True, "isolated (" + ", ".join(sandbox._enforcement()) + ")")
 
     def _enforcement(self) -> list[str]:
         limits = "cgroup v1 (memory, pids, cpuacct)" if self._cgroups else "rlimits only (no usable cgroups)"
@@ -144,8 +148,12 @@ class NamespaceSandbox(Sandbox):
     def _server_config(self) -> dict[str, Any]:
         seccomp = _seccomp.program() if self._seccomp and _seccomp.unavailable_reason() is None else b""
         config = root_layout(self._expose)
-        config.update(uid=self._uid, netns_per_job=self._netns_per_job,
-                      seccomp=base64.b64encode(seccomp).decode(), files={"/etc/passwd": PASSWD, "/etc/group": GROUP})
+        config.update(
+            uid=self._uid,
+            netns_per_job=self._netns_per_job,
+            seccomp=base64.b64encode(seccomp).decode(),
+            files={"/etc/passwd": PASSWD, "/etc/group": GROUP},
+        )
         return config
 
     def _start_server(self) -> None:
@@ -155,8 +163,16 @@ class NamespaceSandbox(Sandbox):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         errors = tempfile.TemporaryFile()
         argv = [python_executable(), "-I", "-S", _zygote.__file__, str(theirs.fileno())]
-        self._server = subprocess.Popen(argv, pass_fds=[theirs.fileno()], env={}, cwd="/", stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True)
+        self._server = subprocess.Popen(
+            argv,
+            pass_fds=[theirs.fileno()],
+            env={},
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            start_new_session=True,
+        )
         theirs.close()
         ours.settimeout(STARTUP_SECONDS)
         try:
@@ -245,11 +261,17 @@ class NamespaceSandbox(Sandbox):
 
     def _rlimits(self, limits: Limits) -> list[tuple[int, int, int]]:
         cpu = math.ceil(limits.cpu_seconds)
-        rlimits = [(resource.RLIMIT_CPU, cpu, cpu + 1), (resource.RLIMIT_FSIZE, limits.file_size_bytes, limits.file_size_bytes),
-                   (resource.RLIMIT_CORE, 0, 0), (resource.RLIMIT_NOFILE, 1024, 1024)]
+        rlimits = [
+            (resource.RLIMIT_CPU, cpu, cpu + 1),
+            (resource.RLIMIT_FSIZE, limits.file_size_bytes, limits.file_size_bytes),
+            (resource.RLIMIT_CORE, 0, 0),
+            (resource.RLIMIT_NOFILE, 1024, 1024),
+        ]
         if not self._cgroups:  # weaker stand-ins: per process, and NPROC is per host uid
-            rlimits += [(resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes),
-                        (resource.RLIMIT_NPROC, limits.processes, limits.processes)]
+            rlimits += [
+                (resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes),
+                (resource.RLIMIT_NPROC, limits.processes, limits.processes),
+            ]
         return rlimits
 
 
@@ -283,9 +305,14 @@ class _JobRun:
             os.close(stderr_w)
             stdout_w = stderr_w = -1
             ours.settimeout(None)
-            watch = Watch(pipes={"stdout": stdout_r, "stderr": stderr_r}, deadline=started + self.limits.wall_seconds,
-                          output_bytes=self.limits.output_bytes, kill=self._kill, over_limit=self._over_limit,
-                          extra=(ours.fileno(), lambda: self._on_message(ours)))
+            watch = Watch(
+                pipes={"stdout": stdout_r, "stderr": stderr_r},
+                deadline=started + self.limits.wall_seconds,
+                output_bytes=self.limits.output_bytes,
+                kill=self._kill,
+                over_limit=self._over_limit,
+                extra=(ours.fileno(), lambda: self._on_message(ours)),
+            )
             streams, hit = supervise(watch)
         except (OSError, EOFError) as exc:
             self._kill()
@@ -337,10 +364,21 @@ class _JobRun:
             hit = hit or ("memory" if usage.hit_memory else "processes" if usage.hit_processes and exit_code != 0 else None)
         hit = hit or _signal_limit(signum, cpu, self.limits)
         files = _decode_files(self.report)
-        return ExecResult(backend="namespace", exit_code=exit_code, signal=signum, stdout=bytes(streams["stdout"].data),
-                          stderr=bytes(streams["stderr"].data), stdout_truncated=streams["stdout"].truncated,
-                          stderr_truncated=streams["stderr"].truncated, wall_seconds=wall, cpu_seconds=cpu,
-                          peak_memory_bytes=peak, limit_hit=hit, files=files, enforcement=self.sandbox.enforcement)
+        return ExecResult(
+            backend="namespace",
+            exit_code=exit_code,
+            signal=signum,
+            stdout=bytes(streams["stdout"].data),
+            stderr=bytes(streams["stderr"].data),
+            stdout_truncated=streams["stdout"].truncated,
+            stderr_truncated=streams["stderr"].truncated,
+            wall_seconds=wall,
+            cpu_seconds=cpu,
+            peak_memory_bytes=peak,
+            limit_hit=hit,
+            files=files,
+            enforcement=self.sandbox.enforcement,
+        )
 
 
 def _received_pid(sock: socket.socket, tag: bytes) -> int:

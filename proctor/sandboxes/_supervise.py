@@ -91,8 +91,7 @@ def supervise(watch: Watch) -> tuple[dict[str, Stream], LimitName | None]:
     return streams, hit
 
 
-def _handle(key: selectors.SelectorKey, streams: dict[str, Stream], watch: Watch,
-            selector: selectors.BaseSelector) -> bool:
+def _handle(key: selectors.SelectorKey, streams: dict[str, Stream], watch: Watch, selector: selectors.BaseSelector) -> bool:
     """Read one ready source; return False when an output stream went over its cap."""
     if key.data is None:
         assert watch.extra is not None

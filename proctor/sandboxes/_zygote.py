@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import functools
 import json
 import os
 import platform
@@ -40,6 +41,7 @@ import stat
 import struct
 import sys
 import types
+from collections.abc import Callable
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -56,8 +58,7 @@ MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV = 0x1, 0x2, 0x4
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS = 1, 4, 22, 38
 SECCOMP_MODE_FILTER = 2
 
-SYSCALLS = {"x86_64": {"pivot_root": 155, "mount_setattr": 442},
-            "aarch64": {"pivot_root": 41, "mount_setattr": 442}}
+SYSCALLS = {"x86_64": {"pivot_root": 155, "mount_setattr": 442}, "aarch64": {"pivot_root": 41, "mount_setattr": 442}}
 
 INNER_ROOT_UID = 0
 CANDIDATE_UID = 1000
@@ -72,8 +73,12 @@ _libc.syscall.restype = ctypes.c_long
 
 
 class _MountAttr(ctypes.Structure):
-    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
-                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
 
 
 class _SockFprog(ctypes.Structure):
@@ -89,6 +94,7 @@ class BecomeCandidate(BaseException):
 
 
 # ---------------------------------------------------------------- system calls
+
 
 def _check(result: int, what: str) -> None:
     if result != 0:
@@ -108,8 +114,10 @@ def unshare(flags: int) -> None:
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
-    enc = (lambda s: s.encode() if s is not None else None)
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
+    def encode(text: str | None) -> bytes | None:
+        return text.encode() if text is not None else None
+
+    _check(_libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"mount {target}")
 
 
 def umount(target: str) -> None:
@@ -142,13 +150,14 @@ def install_seccomp(program: bytes) -> None:
 
 # ---------------------------------------------------------------- messages
 
+
 def send_message(sock: socket.socket, obj: object, fds: tuple[int, ...] = ()) -> None:
     """Send JSON over a SEQPACKET socket: a header (with any fds), then chunks."""
     data = json.dumps(obj).encode()
     ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))] if fds else []
     sock.sendmsg([b"J" + struct.pack("!Q", len(data))], ancillary)
     for start in range(0, len(data), CHUNK):
-        sock.send(data[start:start + CHUNK])
+        sock.send(data[start : start + CHUNK])
 
 
 def receive_message(sock: socket.socket, limit: int = MAX_MESSAGE) -> tuple[object, list[int]]:
@@ -186,6 +195,7 @@ def send_pid(sock: socket.socket, tag: bytes) -> None:
 
 # ---------------------------------------------------------------- the root file system
 
+
 def _make_mount_point(path: str, is_dir: bool) -> None:
     os.makedirs(path if is_dir else os.path.dirname(path), mode=0o755, exist_ok=True)
     if not is_dir and not os.path.exists(path):
@@ -207,8 +217,12 @@ def _build_dev(root: str) -> None:
         _make_mount_point(f"{dev}/{name}", is_dir=False)
         mount(f"/oldroot/dev/{name}", f"{dev}/{name}", None, MS_BIND)
         make_read_only(f"{dev}/{name}", recursive=False, attrs=MOUNT_ATTR_NOSUID)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, f"{dev}/{name}")
     os.makedirs(f"{dev}/shm", mode=0o755)
     make_read_only(dev, recursive=False)
@@ -259,6 +273,7 @@ def drop_to_unprivileged(uid: int) -> None:
 
 # ---------------------------------------------------------------- the fork server
 
+
 def serve(control: socket.socket, config: dict) -> None:
     """Fork one child per request; return only in a candidate process (via BecomeCandidate)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # reap jobs and orphans automatically
@@ -274,12 +289,12 @@ def serve(control: socket.socket, config: dict) -> None:
         if message == b"F" and len(fds) == 1:
             if os.fork() == 0:
                 control.close()
-                _run_child(lambda: job_child(fds[0], config))
+                _run_child(functools.partial(job_child, fds[0], config))
         for fd in fds:
             os.close(fd)
 
 
-def _run_child(body) -> None:
+def _run_child(body: Callable[[], None]) -> None:
     """Run ``body`` in a forked child; any failure ends the child, never the parent's loop."""
     try:
         body()
@@ -298,13 +313,14 @@ def job_child(fd: int, config: dict) -> None:
     sock = socket.socket(fileno=fd)
     send_pid(sock, b"P")  # the launcher puts us in the job's cgroups, then sends the job
     spec, fds = receive_message(sock)
+    assert isinstance(spec, dict)
     flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS
     if config.get("netns_per_job"):
         flags |= CLONE_NEWNET
     unshare(flags)
     if os.fork() != 0:
         os._exit(0)  # the job's init is reparented to the fork server, which reaps it
-    _run_child(lambda: job_init(sock, spec, fds, config))
+    _run_child(functools.partial(job_init, sock, spec, fds, config))
 
 
 def _mount_job_filesystems(spec: dict) -> None:
@@ -312,8 +328,7 @@ def _mount_job_filesystems(spec: dict) -> None:
     size = spec["disk_bytes"]
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
     mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={size},mode=1777")
-    mount("tmpfs", WORKDIR, "tmpfs", MS_NOSUID | MS_NODEV,
-          f"size={size},mode=0755,uid={CANDIDATE_UID},gid={CANDIDATE_UID}")
+    mount("tmpfs", WORKDIR, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0755,uid={CANDIDATE_UID},gid={CANDIDATE_UID}")
 
 
 def _write_files(files: dict) -> None:
@@ -422,6 +437,7 @@ def become_candidate(spec: dict, fds: list[int], config: dict) -> None:
 
 # ---------------------------------------------------------------- the candidate's Python
 
+
 def run_python(argv: list[str]) -> None:
     """Run ``python SCRIPT|-c CODE|-m MODULE [args]`` in this (forked, warm) interpreter."""
     args = argv[1:]
@@ -430,6 +446,7 @@ def run_python(argv: list[str]) -> None:
     main.__dict__["__builtins__"] = __builtins__
     if args and args[0] == "-m":
         import runpy
+
         sys.argv = ["-m", *args[2:]]
         sys.path[:] = [os.getcwd(), *stdlib]
         runpy._run_module_as_main(args[1])  # type: ignore[attr-defined]  # what `python -m` does
@@ -502,7 +519,7 @@ def _candidate_frames(tb: types.TracebackType | None) -> types.TracebackType | N
 def _finish(code: int) -> None:
     threading = sys.modules.get("threading")
     if threading is not None:
-        threading._shutdown()  # type: ignore[attr-defined]  # join non-daemon threads
+        threading._shutdown()  # join non-daemon threads
     import atexit
 
     atexit._run_exitfuncs()
@@ -517,6 +534,7 @@ def _finish(code: int) -> None:
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     config, _ = receive_message(control)
+    assert isinstance(config, dict)
     try:
         start(config, control)
     except BecomeCandidate as become:

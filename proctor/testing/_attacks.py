@@ -23,8 +23,15 @@ from proctor.sandboxes import ExecResult, Job, Sandbox
 MARGIN_SECONDS = 5.0
 """How long past its wall limit a contained attack's result may take to come back."""
 
-ATTACK_LIMITS = Limits(wall_seconds=3, cpu_seconds=2, memory_bytes=256 * 2**20, processes=32,
-                       file_size_bytes=8 * 2**20, disk_bytes=16 * 2**20, output_bytes=64 * 1024)
+ATTACK_LIMITS = Limits(
+    wall_seconds=3,
+    cpu_seconds=2,
+    memory_bytes=256 * 2**20,
+    processes=32,
+    file_size_bytes=8 * 2**20,
+    disk_bytes=16 * 2**20,
+    output_bytes=64 * 1024,
+)
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,9 @@ class Attack:
     collect: tuple[str, ...] = ()
 
     def job(self, bait: HostBait) -> Job:
-        code = self.code.format(port=bait.port, secret=bait.secret_file, marker=bait.escape_marker,
-                                package=bait.package_file, host_pid=os.getpid())
+        code = self.code.format(
+            port=bait.port, secret=bait.secret_file, marker=bait.escape_marker, package=bait.package_file, host_pid=os.getpid()
+        )
         return Job.python(code, collect=list(self.collect))
 
 
@@ -106,6 +114,7 @@ def _stopped_by(*limits: str) -> Check:
     def check(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
         ok = result.limit_hit in limits or (result.exit_code not in (0, None) and not limits)
         return ok, f"{result.describe()}"
+
     return check
 
 
@@ -133,15 +142,21 @@ def _only_own_processes(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
 
 
 ATTACKS: tuple[Attack, ...] = (
-    Attack("network-loopback", """
+    Attack(
+        "network-loopback",
+        """
 import socket
 for host in ("127.0.0.1", "localhost", "::1"):
     try:
         socket.create_connection((host, {port}), timeout=1); print("CONNECTED", host)
     except OSError as exc:
         print("refused", host, exc)
-""", _network),
-    Attack("read-host-file", """
+""",
+        _network,
+    ),
+    Attack(
+        "read-host-file",
+        """
 import os
 for path in ["{secret}", "/etc/shadow", "/root/.bash_history", "/proc/1/environ", "/proc/self/environ"]:
     try:
@@ -149,8 +164,12 @@ for path in ["{secret}", "/etc/shadow", "/root/.bash_history", "/proc/1/environ"
     except OSError as exc:
         print(path, "denied:", exc.strerror)
 print(dict(os.environ))
-""", _no_leak),
-    Attack("read-other-processes", """
+""",
+        _no_leak,
+    ),
+    Attack(
+        "read-other-processes",
+        """
 import os
 pids = [p for p in os.listdir("/proc") if p.isdigit()]
 print("PIDS", *pids)
@@ -160,8 +179,12 @@ for p in pids + ["{host_pid}"]:
             print(open(f"/proc/{{p}}/{{name}}", "rb").read()[:300])
         except OSError:
             pass
-""", _only_own_processes),
-    Attack("write-outside", """
+""",
+        _only_own_processes,
+    ),
+    Attack(
+        "write-outside",
+        """
 import os
 for path in ["{marker}", "/var/tmp/proctor-escape", "/etc/proctor-escape", os.path.expanduser("~") + "/x",
              "/usr/proctor-escape"]:
@@ -169,27 +192,43 @@ for path in ["{marker}", "/var/tmp/proctor-escape", "/etc/proctor-escape", os.pa
         open(path, "w").write("escaped"); print("wrote", path)
     except OSError as exc:
         print(path, exc.strerror)
-""", _outside_write),
-    Attack("append-to-package", """
+""",
+        _outside_write,
+    ),
+    Attack(
+        "append-to-package",
+        """
 try:
     open("{package}", "a").write("\\nimport os; os.system('echo pwned')\\n"); print("appended")
 except OSError as exc:
     print("denied", exc.strerror)
-""", _package),
-    Attack("fork-bomb", """
+""",
+        _package,
+    ),
+    Attack(
+        "fork-bomb",
+        """
 import os
 while True:
     try:
         os.fork()
     except OSError:
         pass
-""", _stopped_by("processes", "wall", "cpu", "memory")),
-    Attack("memory-bomb", """
+""",
+        _stopped_by("processes", "wall", "cpu", "memory"),
+    ),
+    Attack(
+        "memory-bomb",
+        """
 blocks = []
 while True:
     blocks.append(bytearray(64 * 1024 * 1024))
-""", _stopped_by("memory")),
-    Attack("cpu-spin-ignoring-signals", """
+""",
+        _stopped_by("memory"),
+    ),
+    Attack(
+        "cpu-spin-ignoring-signals",
+        """
 import signal
 for s in range(1, signal.NSIG):
     try:
@@ -198,14 +237,22 @@ for s in range(1, signal.NSIG):
         pass
 while True:
     pass
-""", _stopped_by("cpu", "wall")),
-    Attack("output-flood", """
+""",
+        _stopped_by("cpu", "wall"),
+    ),
+    Attack(
+        "output-flood",
+        """
 import os
 chunk = b"x" * (1 << 20)
 for _ in range(2048):  # 2 GiB
     os.write(1, chunk)
-""", _stopped_by("output")),
-    Attack("disk-fill", """
+""",
+        _stopped_by("output"),
+    ),
+    Attack(
+        "disk-fill",
+        """
 import os
 chunk = b"x" * (1 << 20)
 for where in (".", "/tmp", "/dev/shm"):
@@ -215,17 +262,27 @@ for where in (".", "/tmp", "/dev/shm"):
                 handle.write(chunk)
     except OSError as exc:
         print(where, "full:", exc.strerror)
-""", lambda r, b: (r.limit_hit in ("file_size", "disk", None) and r.limit_hit != "wall",
-                   f"{r.describe()}: {r.stdout.decode(errors='replace').strip()[:120]}")),
-    Attack("kill-parent-group-all", """
+""",
+        lambda r, b: (
+            r.limit_hit in ("file_size", "disk", None),
+            f"{r.describe()}: {r.stdout.decode(errors='replace').strip()[:120]}",
+        ),
+    ),
+    Attack(
+        "kill-parent-group-all",
+        """
 import os, signal
 for target in (os.getppid(), -os.getpgrp(), -1):
     try:
         os.kill(target, signal.SIGKILL)
     except OSError as exc:
         print(target, exc.strerror)
-""", lambda r, b: (True, f"caller alive; {r.describe()}")),
-    Attack("daemon-outlives-run", """
+""",
+        lambda r, b: (True, f"caller alive; {r.describe()}"),
+    ),
+    Attack(
+        "daemon-outlives-run",
+        """
 import os, time
 if os.fork() == 0:
     os.setsid()
@@ -236,19 +293,25 @@ if os.fork() == 0:
             time.sleep(0.01)
     os._exit(0)
 print("parent exits")
-""", lambda r, b: (r.exit_code == 0, f"{r.describe()} (leftovers are checked separately)")),
-    Attack("symlinks-to-secrets", """
+""",
+        lambda r, b: (r.exit_code == 0, f"{r.describe()} (leftovers are checked separately)"),
+    ),
+    Attack(
+        "symlinks-to-secrets",
+        """
 import os
 os.symlink("{secret}", "result.json")
 os.symlink("/etc/shadow", "shadow.txt")
 os.makedirs("out")
 os.symlink("{secret}", "out/data")
-""", _no_leak, collect=("result.json", "shadow.txt", "out/data")),
+""",
+        _no_leak,
+        collect=("result.json", "shadow.txt", "out/data"),
+    ),
 )
 
 
-def run_attack_corpus(sandbox: Sandbox, progress: bool = False,
-                      attacks: tuple[Attack, ...] = ATTACKS) -> Iterator[AttackOutcome]:
+def run_attack_corpus(sandbox: Sandbox, progress: bool = False, attacks: tuple[Attack, ...] = ATTACKS) -> Iterator[AttackOutcome]:
     """Run every attack against ``sandbox``; yield whether each was contained.
 
     Contained means: the attack's own check passed, the result came back within the wall

@@ -23,8 +23,17 @@ def check_sandbox(sandbox: Sandbox) -> None:
     Covers: exit status and signals, captured and capped output, stdin, files in and out,
     a private work directory and environment, the wall limit, and nothing left running.
     """
-    for check in (_exit_status, _signal, _output, _stdin_and_files, _environment, _wall_limit, _output_cap,
-                  _private_between_jobs, _non_python_command):
+    for check in (
+        _exit_status,
+        _signal,
+        _output,
+        _stdin_and_files,
+        _environment,
+        _wall_limit,
+        _output_cap,
+        _private_between_jobs,
+        _non_python_command,
+    ):
         check(sandbox)
     _expect(sandbox.leftovers() == [], "nothing of a finished job may keep running", sandbox.leftovers())
 
@@ -68,8 +77,11 @@ def _wall_limit(sandbox: Sandbox) -> None:
 
 def _output_cap(sandbox: Sandbox) -> None:
     result = sandbox.run(Job.python("print('x' * 100000)"), QUICK)
-    _expect(len(result.stdout) <= QUICK.output_bytes and result.stdout_truncated and result.limit_hit == "output",
-            "output capped and the job stopped", result)
+    _expect(
+        len(result.stdout) <= QUICK.output_bytes and result.stdout_truncated and result.limit_hit == "output",
+        "output capped and the job stopped",
+        result,
+    )
 
 
 def _private_between_jobs(sandbox: Sandbox) -> None:

@@ -25,8 +25,10 @@ def test_attack_is_contained(namespace_sandbox, attack):
 
 
 def test_candidate_runs_unprivileged_in_its_own_namespaces(namespace_sandbox):
-    code = ("import os, socket; print(os.getuid(), os.getpid(), socket.gethostname(), "
-            "open('/proc/self/status').read().split('CapEff:')[1].split()[0], sorted(os.listdir('/')))")
+    code = (
+        "import os, socket; print(os.getuid(), os.getpid(), socket.gethostname(), "
+        "open('/proc/self/status').read().split('CapEff:')[1].split()[0], sorted(os.listdir('/')))"
+    )
     result = namespace_sandbox.run(Job.python(code))
     uid, pid, host, caps, root = result.stdout.decode().split(" ", 4)
     assert (uid, pid, host, caps) == ("1000", "2", "sandbox", "0000000000000000")
