@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from proctor.errors import InputError, SandboxUnavailable
+from proctor.errors import InputError
 
 if TYPE_CHECKING:
     from proctor.models import Limits
@@ -138,4 +138,4 @@ def demo(
         raise typer.Exit(1)
 
 
-__all__ = ["SandboxUnavailable", "sandbox_app"]
+__all__ = ["sandbox_app"]

@@ -146,6 +146,18 @@ class Sandbox(abc.ABC):
         self.close()
 
 
+def probe(make: Callable[[], Sandbox]) -> Availability:
+    """Whether a sandbox from ``make`` runs a trivial job correctly; the reason names why not."""
+    try:
+        with make() as sandbox:
+            result = sandbox.run(Job(command=[PYTHON, "-c", "print('ok')"]))
+    except SandboxUnavailable as exc:
+        return Availability(False, str(exc))
+    if result.stdout.strip() != b"ok":
+        return Availability(False, f"a trivial job failed: {result.describe()}: {result.stderr[-300:]!r}")
+    return Availability(True, "isolated (" + "; ".join(result.enforcement) + ")")
+
+
 _S = TypeVar("_S", bound=type[Sandbox])
 _REGISTRY: dict[str, type[Sandbox]] = {}
 _ENTRY_POINT_GROUP = "proctor.sandboxes"

@@ -26,7 +26,7 @@ from typing import Any
 
 from proctor.errors import SandboxUnavailable
 from proctor.models import Limits
-from proctor.sandboxes._base import PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, register_sandbox
+from proctor.sandboxes._base import PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, probe, register_sandbox
 from proctor.sandboxes._image import IMAGE_PYTHON, default_tag
 from proctor.sandboxes._namespace import BASE_ENV
 from proctor.sandboxes._supervise import Stream, Watch, supervise
@@ -124,15 +124,7 @@ class DockerSandbox(Sandbox):
 
     @classmethod
     def availability(cls) -> Availability:
-        try:
-            sandbox = cls()
-            with sandbox:
-                result = sandbox.run(Job(command=[PYTHON, "-c", "print('ok')"]))
-        except SandboxUnavailable as exc:
-            return Availability(False, str(exc))
-        if result.stdout.strip() != b"ok":
-            return Availability(False, f"a trivial job failed: {result.describe()}: {result.stderr[-300:]!r}")
-        return Availability(True, f"isolated (image {sandbox._image}; no network, read-only root, no capabilities)")
+        return probe(cls)
 
     def _require_image(self) -> None:
         import docker

@@ -26,7 +26,7 @@ from typing import Any
 from proctor.errors import SandboxUnavailable
 from proctor.models import Limits
 from proctor.sandboxes import _cgroups, _seccomp, _zygote
-from proctor.sandboxes._base import PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, register_sandbox
+from proctor.sandboxes._base import PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, probe, register_sandbox
 from proctor.sandboxes._supervise import Watch, supervise
 
 DEFAULT_UID = 1_460_000
@@ -121,15 +121,7 @@ class NamespaceSandbox(Sandbox):
         problem = _machine_problem()
         if problem:
             return Availability(False, problem)
-        try:
-            sandbox = cls()
-            with sandbox:
-                result = sandbox.run(Job(command=[PYTHON, "-c", "print('ok')"]))
-        except SandboxUnavailable as exc:
-            return Availability(False, str(exc))
-        if result.stdout.strip() != b"ok":
-            return Availability(False, f"a trivial job failed: {result.describe()}: {result.stderr[-300:]!r}")
-        return Availability(True, "isolated (" + ", ".join(sandbox._enforcement()) + ")")
+        return probe(cls)
 
     def _enforcement(self) -> list[str]:
         limits = "cgroup v1 (memory, pids, cpuacct)" if self._cgroups else "rlimits only (no usable cgroups)"

@@ -11,17 +11,6 @@ from proctor.errors import SandboxUnavailable
 from proctor.models import Limits
 from proctor.sandboxes import Job
 from proctor.sandboxes._namespace import NamespaceSandbox
-from proctor.testing import ATTACKS, check_sandbox, run_attack_corpus
-
-
-def test_namespace_backend_passes_the_conformance_checks(namespace_sandbox):
-    check_sandbox(namespace_sandbox)
-
-
-@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
-def test_attack_is_contained(namespace_sandbox, attack):
-    (outcome,) = run_attack_corpus(namespace_sandbox, attacks=(attack,))
-    assert outcome.contained, outcome.detail
 
 
 def test_candidate_runs_unprivileged_in_its_own_namespaces(namespace_sandbox):
