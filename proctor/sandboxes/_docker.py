@@ -116,6 +116,7 @@ class DockerSandbox(Sandbox):
         self._require_image()
         self._pool_limits = pool_limits or Limits()
         self._pool: queue.Queue[_Container] = queue.Queue()
+        self._pool_lock = threading.Lock()  # a container being added to the pool is not a leftover
         self._closed = threading.Event()
         self._filler: threading.Thread | None = None
         if pool > 0:
@@ -140,7 +141,8 @@ class DockerSandbox(Sandbox):
                 time.sleep(0.01)
                 continue
             try:
-                self._pool.put(_Container.start(self._client, self._image, self._pool_limits))
+                with self._pool_lock:
+                    self._pool.put(_Container.start(self._client, self._image, self._pool_limits))
             except Exception:  # noqa: BLE001  (engine trouble: jobs will create their own and report it)
                 time.sleep(0.5)
 
@@ -166,8 +168,9 @@ class DockerSandbox(Sandbox):
             container.remove()
 
     def leftovers(self) -> list[str]:
-        pooled = {c.id for c in list(self._pool.queue)}
-        running = self._client.containers.list(all=True, filters={"label": LABEL})
+        with self._pool_lock:
+            pooled = {c.id for c in list(self._pool.queue)}
+            running = self._client.containers.list(all=True, filters={"label": LABEL})
         return [f"container {c.short_id}" for c in running if c.id not in pooled]
 
     def close(self) -> None:

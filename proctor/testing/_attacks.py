@@ -265,7 +265,7 @@ for where in (".", "/tmp", "/dev/shm"):
 """,
         lambda r, b: (
             r.limit_hit in ("file_size", "disk", None),
-            f"{r.describe()}: {r.stdout.decode(errors='replace').strip()[:120]}",
+            f"{r.describe()}: {'; '.join(r.stdout.decode(errors='replace').splitlines())[:120]}",
         ),
     ),
     Attack(
