@@ -11,6 +11,7 @@ import sys
 import typer
 
 from proctor.cli._sandbox import sandbox_app
+from proctor.cli._verify import verify
 from proctor.errors import ProctorError
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_app, name="sandbox")
+app.command("verify")(verify)
 
 
 @app.callback()
@@ -37,7 +39,8 @@ def _root(
 def main() -> None:
     """Run the CLI, mapping proctor's errors to one line and an exit status."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # without standalone mode, click returns typer.Exit's code
+        sys.exit(code if isinstance(code, int) else 0)
     except ProctorError as exc:
         typer.secho(f"proctor: error: {exc}", err=True, fg="red")
         sys.exit(exc.exit_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import posixpath
+import socket
 import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -129,8 +130,13 @@ class Sandbox(abc.ABC):
         """Say whether this backend can run isolated jobs on this machine, and why not."""
 
     @abc.abstractmethod
-    def run(self, job: Job, limits: Limits | None = None) -> ExecResult:
-        """Run ``job`` under ``limits`` and return what happened."""
+    def run(self, job: Job, limits: Limits | None = None, *, channel: socket.socket | None = None) -> ExecResult:
+        """Run ``job`` under ``limits`` and return what happened.
+
+        ``channel``, when given, is a connected AF_UNIX stream socket that the job gets as file
+        descriptor 3, to talk with the caller while it runs (the caller keeps the peer). It is
+        the only way in or out of the job besides its files, stdin and captured output.
+        """
 
     def leftovers(self) -> list[str]:
         """Describe anything of this sandbox's finished jobs still running on the host (should be [])."""

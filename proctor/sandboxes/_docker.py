@@ -18,8 +18,11 @@ import json
 import os
 import queue
 import secrets
+import shutil
 import socket
 import struct
+import sys
+import tempfile
 import threading
 import time
 from typing import Any
@@ -49,6 +52,13 @@ for path, blob in spec["files"].items():
     os.makedirs(os.path.dirname(full), exist_ok=True)
     with open(full, "wb") as handle:
         handle.write(base64.b64decode(blob))
+channel = None
+if spec["channel"]:  # the launcher hands us the caller's channel socket over a bind-mounted one
+    import socket
+    with socket.socket(socket.AF_UNIX) as door:
+        door.connect("/run/proctor/door.sock")
+        _, ancillary, _, _ = door.recvmsg(1, socket.CMSG_SPACE(4))
+    channel = next(int.from_bytes(data[:4], sys.byteorder) for _, _, data in ancillary)
 fd = os.open("/tmp", os.O_TMPFILE | os.O_RDWR, 0o600)
 os.write(fd, base64.b64decode(spec["stdin"]))
 os.lseek(fd, 0, 0)
@@ -56,7 +66,9 @@ pid = os.fork()
 if pid == 0:
     os.setsid()
     os.dup2(fd, 0)
-    os.closerange(3, 65536)
+    if channel is not None:
+        os.dup2(channel, 3)
+    os.closerange(3 if channel is None else 4, 65536)
     try:
         os.execvpe(spec["argv"][0], spec["argv"], spec["env"])
     except OSError as exc:
@@ -154,7 +166,7 @@ class DockerSandbox(Sandbox):
                 pass
         return _Container.start(self._client, self._image, limits)
 
-    def run(self, job: Job, limits: Limits | None = None) -> ExecResult:
+    def run(self, job: Job, limits: Limits | None = None, *, channel: socket.socket | None = None) -> ExecResult:
         limits = limits or Limits()
         try:
             container = self._container(limits)
@@ -163,7 +175,7 @@ class DockerSandbox(Sandbox):
         except Exception as exc:
             raise SandboxUnavailable(f"docker could not start a container: {exc}") from exc
         try:
-            return container.execute(job, limits)
+            return container.execute(job, limits, channel)
         finally:
             container.remove()
 
@@ -182,10 +194,14 @@ class DockerSandbox(Sandbox):
 
 
 class _Container:
-    """One started container waiting on stdin for its single job."""
+    """One started container waiting on stdin for its single job.
 
-    def __init__(self, client: Any, container: Any, sock: socket.socket) -> None:
-        self.client, self.container, self.sock = client, container, sock
+    Its door is a listening Unix socket in a host directory bind-mounted at /run/proctor:
+    a job with a channel gets the caller's socket passed through it (SCM_RIGHTS).
+    """
+
+    def __init__(self, client: Any, container: Any, sock: socket.socket, door: _Door) -> None:
+        self.client, self.container, self.sock, self.door = client, container, sock, door
         self.id = container.id
 
     @classmethod
@@ -193,6 +209,7 @@ class _Container:
         from docker.types import Ulimit
 
         cpu = int(limits.cpu_seconds) + 1
+        door = _Door()
         container = client.containers.create(
             image,
             command=[IMAGE_PYTHON, "-I", "-S", "-c", BOOTSTRAP],
@@ -211,6 +228,7 @@ class _Container:
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             log_config={"type": "none"},
+            volumes={door.directory: {"bind": "/run/proctor", "mode": "ro"}},
             ulimits=[
                 Ulimit(name="cpu", soft=cpu, hard=cpu + 1),
                 Ulimit(name="fsize", soft=limits.file_size_bytes, hard=limits.file_size_bytes),
@@ -220,13 +238,15 @@ class _Container:
         raw = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
         sock = getattr(raw, "_sock", raw)
         container.start()
-        return cls(client, container, sock)
+        return cls(client, container, sock, door)
 
-    def execute(self, job: Job, limits: Limits) -> ExecResult:
+    def execute(self, job: Job, limits: Limits, channel: socket.socket | None) -> ExecResult:
         delimiter = "\n" + secrets.token_hex(32) + "\n"
-        spec = json.dumps(_spec(job, limits, delimiter)).encode()
+        spec = json.dumps(_spec(job, limits, delimiter, channel is not None)).encode()
         started = time.monotonic()
         self.sock.sendall(len(spec).to_bytes(8, "big") + spec)
+        if channel is not None:
+            self.door.hand_over(channel, timeout=min(limits.wall_seconds, 30.0))
         streams = {"stdout": Stream(limits.output_bytes), "stderr": Stream(limits.output_bytes + len(spec) + 4096)}
         reader = _Demux(self.sock, streams)
 
@@ -238,6 +258,7 @@ class _Container:
             deadline=started + limits.wall_seconds,
             output_bytes=limits.output_bytes,
             kill=self.kill,
+            channel=channel,
             over_limit=over,
             extra=(self.sock.fileno(), reader.read),
         )
@@ -270,6 +291,34 @@ class _Container:
             self.container.remove(force=True)
         except Exception:  # noqa: BLE001  (already removed)
             pass
+        self.door.close()
+
+
+class _Door:
+    """A listening Unix socket in a fresh host directory, through which one channel is passed."""
+
+    def __init__(self) -> None:
+        self.directory = tempfile.mkdtemp(prefix="proctor-door-")
+        os.chmod(self.directory, 0o755)  # the container's user may connect, never create files
+        path = os.path.join(self.directory, "door.sock")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        os.chmod(path, 0o777)
+        self.listener.listen(1)
+
+    def hand_over(self, channel: socket.socket, timeout: float) -> None:
+        """Pass ``channel`` to the container's bootstrap when it connects."""
+        self.listener.settimeout(timeout)
+        try:
+            connection, _ = self.listener.accept()
+        except TimeoutError:
+            return  # the job never asked (it died first); the run reports how it ended
+        with connection:
+            connection.sendmsg([b"C"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, channel.fileno().to_bytes(4, sys.byteorder))])
+
+    def close(self) -> None:
+        self.listener.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class _Demux:
@@ -297,7 +346,7 @@ class _Demux:
         return True
 
 
-def _spec(job: Job, limits: Limits, delimiter: str) -> dict[str, Any]:
+def _spec(job: Job, limits: Limits, delimiter: str, channel: bool) -> dict[str, Any]:
     argv = [IMAGE_PYTHON, "-E", "-s", *job.command[1:]] if job.command[0] == PYTHON else list(job.command)
     return {
         "argv": argv,
@@ -307,6 +356,7 @@ def _spec(job: Job, limits: Limits, delimiter: str) -> dict[str, Any]:
         "files": {p: base64.b64encode(d).decode() for p, d in job.files.items()},
         "stdin": base64.b64encode(job.stdin).decode(),
         "delimiter": delimiter,
+        "channel": channel,
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +24,8 @@ from proctor.sandboxes._namespace import python_executable
 from proctor.sandboxes._supervise import Watch, supervise
 
 WARNING = "the 'local' sandbox backend is not isolation: the job runs as you, with your files and network"
+
+CHANNEL_SHIM = "import os, sys; fd = int(sys.argv[1]); os.dup2(fd, 3); fd != 3 and os.close(fd); os.execvp(sys.argv[2], sys.argv[2:])"
 
 
 class UnsafeSandboxWarning(UserWarning):
@@ -44,7 +47,7 @@ class LocalSandbox(Sandbox):
     def availability(cls) -> Availability:
         return Availability(True, "runs, but is NOT isolation: opt-in only (--unsafe-local)")
 
-    def run(self, job: Job, limits: Limits | None = None) -> ExecResult:
+    def run(self, job: Job, limits: Limits | None = None, *, channel: socket.socket | None = None) -> ExecResult:
         limits = limits or Limits()
         warnings.warn(WARNING, UnsafeSandboxWarning, stacklevel=2)
         with tempfile.TemporaryDirectory(prefix="proctor-local-") as workdir:
@@ -52,10 +55,12 @@ class LocalSandbox(Sandbox):
                 target = Path(workdir, path)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
-            return self._run_in(workdir, job, limits)
+            return self._run_in(workdir, job, limits, channel)
 
-    def _run_in(self, workdir: str, job: Job, limits: Limits) -> ExecResult:
+    def _run_in(self, workdir: str, job: Job, limits: Limits, channel: socket.socket | None) -> ExecResult:
         command = [python_executable(), "-E", "-s", *job.command[1:]] if job.command[0] == PYTHON else job.command
+        if channel is not None:  # subprocess cannot place an fd at a chosen number; a shim can
+            command = [python_executable(), "-I", "-S", "-c", CHANNEL_SHIM, str(channel.fileno()), *command]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": workdir, "TMPDIR": workdir, **job.env}
         started = time.monotonic()
         with tempfile.TemporaryFile() as stdin:
@@ -70,6 +75,7 @@ class LocalSandbox(Sandbox):
                 stderr=subprocess.PIPE,
                 start_new_session=True,
                 preexec_fn=lambda: _apply_rlimits(limits),
+                pass_fds=() if channel is None else (channel.fileno(),),
             )
         assert process.stdout is not None and process.stderr is not None
 
@@ -84,6 +90,7 @@ class LocalSandbox(Sandbox):
             deadline=started + limits.wall_seconds,
             output_bytes=limits.output_bytes,
             kill=kill,
+            channel=channel,
         )
         streams, hit = supervise(watch)
         kill()  # whatever is left of the group; daemons in other sessions escape (not isolation)

@@ -228,12 +228,12 @@ class NamespaceSandbox(Sandbox):
 
     # ------------------------------------------------------------ one job
 
-    def run(self, job: Job, limits: Limits | None = None) -> ExecResult:
+    def run(self, job: Job, limits: Limits | None = None, *, channel: socket.socket | None = None) -> ExecResult:
         limits = limits or Limits()
         control = self._ensure_server()
         cgroup = _cgroups.JobCgroup(limits.memory_bytes, limits.processes) if self._cgroups else None
         try:
-            return _JobRun(self, job, limits, cgroup).execute(control)
+            return _JobRun(self, job, limits, cgroup, channel).execute(control)
         finally:
             if cgroup is not None:
                 _cgroups.discard(cgroup)
@@ -277,8 +277,11 @@ def _runs_warm(command: list[str]) -> bool:
 class _JobRun:
     """One job's run, from the fork request to the result."""
 
-    def __init__(self, sandbox: NamespaceSandbox, job: Job, limits: Limits, cgroup: _cgroups.JobCgroup | None) -> None:
+    def __init__(
+        self, sandbox: NamespaceSandbox, job: Job, limits: Limits, cgroup: _cgroups.JobCgroup | None, channel: socket.socket | None
+    ) -> None:
         self.sandbox, self.job, self.limits, self.cgroup = sandbox, job, limits, cgroup
+        self.channel = channel
         self.init_pid: int | None = None
         self.report: dict[str, Any] | None = None
 
@@ -302,6 +305,7 @@ class _JobRun:
                 deadline=started + self.limits.wall_seconds,
                 output_bytes=self.limits.output_bytes,
                 kill=self._kill,
+                channel=self.channel,
                 over_limit=self._over_limit,
                 extra=(ours.fileno(), lambda: self._on_message(ours)),
             )
@@ -320,7 +324,8 @@ class _JobRun:
         child = _received_pid(sock, b"P")
         if self.cgroup is not None:
             self.cgroup.add(child)
-        _zygote.send_message(sock, self.sandbox._spec(self.job, self.limits), fds=(stdout_w, stderr_w))
+        fds = (stdout_w, stderr_w) if self.channel is None else (stdout_w, stderr_w, self.channel.fileno())
+        _zygote.send_message(sock, self.sandbox._spec(self.job, self.limits), fds=fds)
         self.init_pid = _received_pid(sock, b"I")
 
     def _on_message(self, sock: socket.socket) -> bool:

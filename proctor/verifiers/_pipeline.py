@@ -1,0 +1,65 @@
+"""The default pipeline for a task, and pipelines named on the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from proctor.errors import InputError
+from proctor.models import Task
+from proctor.sandboxes import Sandbox
+from proctor.verifiers._base import Verifier, verifier_names
+from proctor.verifiers._compose import Composite, Optional, cascade, optional
+from proctor.verifiers._hack_scan import HackScanVerifier
+from proctor.verifiers._properties import PropertiesVerifier
+from proctor.verifiers._smt import SmtVerifier
+from proctor.verifiers._tests import TestsVerifier
+
+DEFAULT_ORDER = ("hack_scan", "tests", "properties", "smt")
+
+
+def default_pipeline(task: Task, sandbox: Sandbox) -> Composite:
+    """What the task's fields allow, cheap first: hack scan, tests, properties, SMT.
+
+    Properties run when there is a reference, SMT when there is a reference or an SMT spec;
+    both are optional (their ``unknown`` does not block) unless the task asks for them
+    (``metadata["require"]`` lists verifier names, and an SMT spec requires ``smt``).
+    """
+    required = set(task.metadata.get("require", [])) | ({"smt"} if task.smt else set())
+    members: list[Verifier | Optional] = [HackScanVerifier()]
+    if task.tests or task.cases:
+        members.append(TestsVerifier(sandbox))
+    if task.reference:
+        members.append(_maybe_optional(PropertiesVerifier(sandbox), "properties", required))
+    if task.reference or task.smt:
+        members.append(_maybe_optional(SmtVerifier(), "smt", required))
+    return cascade(*members)
+
+
+def named_pipeline(names: Sequence[str], sandbox: Sandbox) -> Composite:
+    """A cascade of the named verifiers, in the order given."""
+    members: list[Verifier] = []
+    for name in names:
+        if name not in verifier_names():
+            raise InputError(f"unknown verifier {name!r} (known: {', '.join(verifier_names())})")
+        members.append(_build(name, sandbox))
+    if not members:
+        raise InputError("--verifiers names no verifier")
+    return cascade(*members)
+
+
+def _build(name: str, sandbox: Sandbox) -> Verifier:
+    if name == "tests":
+        return TestsVerifier(sandbox)
+    if name == "properties":
+        return PropertiesVerifier(sandbox)
+    if name == "smt":
+        return SmtVerifier()
+    if name == "hack_scan":
+        return HackScanVerifier(reject=True)
+    from proctor.verifiers._base import verifier_factory
+
+    return verifier_factory(name)(sandbox=sandbox)
+
+
+def _maybe_optional(verifier: Verifier, name: str, required: set[str]) -> Verifier | Optional:
+    return verifier if name in required else optional(verifier)

@@ -1,0 +1,184 @@
+"""A candidate running in a sandbox, called from the driver's process through a narrow channel.
+
+The driver's side of the boundary: requests go out as plain data, answers come back through
+``_wire.decode``, so a result is either plain data or a failure. Anything that ends the
+conversation badly (a timeout, the candidate's process ending, garbage on the channel, a
+result that is not plain data) is a ``Fatal`` exception: a ``BaseException``, so test code's
+``except Exception`` cannot swallow it, and remembered, so the verdict is a failure whatever
+the test code does after catching it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import socket
+import threading
+from pathlib import Path
+from typing import Any, NoReturn
+
+from proctor.models import Limits
+from proctor.sandboxes import ExecResult, Job, Sandbox
+from proctor.verifiers import _wire
+
+STUB_FILES = {
+    "stub.py": (Path(__file__).parent / "_stub.py").read_bytes(),
+    "proctor_wire.py": (Path(__file__).parent / "_wire.py").read_bytes(),
+}
+
+
+class Fatal(BaseException):
+    """The candidate failed in a way no test may excuse; ``reason`` is one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class CandidateRaised(Exception):
+    """The candidate raised an exception that is not a builtin one; its name is in the message."""
+
+
+def raised_exception(info: Any) -> Exception:
+    """Rebuild the candidate's exception as a builtin of the same name (else CandidateRaised)."""
+    name = str(info.get("type", "Exception")) if isinstance(info, dict) else "Exception"
+    message = str(info.get("message", "")) if isinstance(info, dict) else ""
+    cls = getattr(builtins, name, None)
+    rebuilt: Exception = CandidateRaised(f"{name}: {message}")
+    if isinstance(cls, type) and issubclass(cls, Exception) and cls.__module__ == "builtins":
+        try:
+            rebuilt = cls(message)
+        except TypeError:  # builtins needing more arguments (UnicodeDecodeError, …)
+            pass
+    rebuilt.from_candidate = True  # type: ignore[attr-defined]  # read by the driver's report
+    return rebuilt
+
+
+class Remote:
+    """The candidate's code loaded in a sandboxed process, answering calls until closed.
+
+    Args:
+        sandbox: where the candidate runs.
+        code: the candidate's full source.
+        limits: the job's limits; ``wall_seconds`` is the total time for all calls.
+        call_seconds: how long one call may take.
+        allow_nan: whether a NaN anywhere in a result is acceptable (off: NaN compares false
+            with everything, a known way to slip past badly written checks).
+    """
+
+    def __init__(self, sandbox: Sandbox, code: str, limits: Limits, call_seconds: float, allow_nan: bool = False) -> None:
+        self.sandbox, self.code, self.limits = sandbox, code, limits
+        self.call_seconds, self.allow_nan = call_seconds, allow_nan
+        self.calls = 0
+        self.fatal: Fatal | None = None
+        self.result: ExecResult | None = None
+        self._ours: socket.socket | None = None
+        self._runner: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    def __enter__(self) -> Remote:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the candidate's job and wait until its code is loaded (Fatal if it does not load)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._ours = ours
+        job = Job.python(STUB_FILES["stub.py"].decode(), files={**STUB_FILES, "candidate.py": self.code.encode()})
+        self._runner = threading.Thread(target=self._run, args=(job, theirs), daemon=True, name="proctor-candidate")
+        self._runner.start()
+        loaded = self._receive("loading the candidate", timeout=self.limits.wall_seconds)
+        if loaded.get("loaded") is not True:
+            error = loaded["error"] if isinstance(loaded.get("error"), dict) else {}
+            self._fail(f"the candidate's code does not load: {error.get('type', '?')}: {str(error.get('message', ''))[:300]}")
+
+    def _run(self, job: Job, theirs: socket.socket) -> None:
+        try:
+            self.result = self.sandbox.run(job, self.limits, channel=theirs)
+        except BaseException as exc:  # noqa: BLE001  (re-raised in the caller's thread)
+            self._failure = exc
+        finally:
+            theirs.close()
+
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Call ``name(*args, **kwargs)`` in the candidate; return its plain-data result."""
+        if self.fatal is not None:
+            raise self.fatal
+        assert self._ours is not None, "start() first"
+        self.calls += 1
+        try:
+            _wire.send(self._ours, {"call": name, "args": _wire.encode(list(args)), "kwargs": _wire.encode(kwargs)})
+        except OSError:
+            self._fail(f"the candidate's process ended before call {self.calls}{self._how_it_ended()}")
+        except _wire.NotPlainData as exc:
+            raise TypeError(f"the tests passed a value that cannot cross to the candidate: {exc}") from None
+        reply = self._receive(f"call {self.calls}", timeout=self.call_seconds)
+        return self._unpack(name, reply)
+
+    def _unpack(self, name: str, reply: dict[str, Any]) -> Any:
+        if "value" in reply:
+            try:
+                value = _wire.decode(reply["value"])
+            except (_wire.NotPlainData, RecursionError) as exc:
+                self._fail(f"call {self.calls} answered with something that is not plain data: {exc}")
+            if not self.allow_nan and _has_nan(value):
+                self._fail(f"call {self.calls} returned NaN, which this task does not accept")
+            return value
+        if "raised" in reply:
+            raise raised_exception(reply["raised"])
+        if "not_plain" in reply:
+            self._fail(f"call {self.calls} returned a value that is not plain data ({str(reply['not_plain'])[:200]})")
+        if "missing" in reply:
+            self._fail(f"the candidate does not define a callable {name!r}")
+        self._fail(f"call {self.calls} got an answer that is not a result: {str(reply)[:200]}")
+
+    def _receive(self, what: str, timeout: float) -> dict[str, Any]:
+        assert self._ours is not None
+        self._ours.settimeout(timeout)
+        try:
+            reply = _wire.receive(self._ours)
+        except TimeoutError:
+            self._fail(f"{what} did not finish within {timeout:g} s")
+        except (OSError, ValueError, RecursionError) as exc:
+            self._fail(f"{what} got garbage on the channel: {str(exc)[:200]}")
+        if reply is None:
+            self._fail(f"the candidate's process ended during {what}{self._how_it_ended()}")
+        return reply
+
+    def _fail(self, reason: str) -> NoReturn:
+        self.fatal = Fatal(reason)
+        raise self.fatal
+
+    def _how_it_ended(self) -> str:
+        if self._runner is not None:
+            self._runner.join(timeout=5)
+        if self._failure is not None:
+            raise self._failure
+        return f" ({self.result.describe()})" if self.result is not None else ""
+
+    def close(self) -> ExecResult | None:
+        """End the conversation and the job; re-raise if the sandbox itself broke."""
+        if self._ours is not None:
+            try:
+                self._ours.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._ours.close()
+        if self._runner is not None:
+            self._runner.join()
+        if self._failure is not None:
+            raise self._failure
+        return self.result
+
+
+def _has_nan(value: Any) -> bool:
+    if type(value) is float:
+        return math.isnan(value)
+    if type(value) in (list, tuple, set, frozenset):
+        return any(_has_nan(item) for item in value)
+    if type(value) is dict:
+        return any(_has_nan(k) or _has_nan(v) for k, v in value.items())
+    return False

@@ -1,0 +1,126 @@
+"""The plain-data codec and framing spoken across the channel between a driver and a candidate.
+
+Standard library only: this file is also copied into the sandbox, where the candidate's stub
+imports it. The two sides do not trust each other equally: the driver decodes with
+``decode``, which builds nothing but plain data (None, bool, int, float, str, bytes, list,
+tuple, dict, set, frozenset) and refuses anything else, so whatever bytes a candidate sends,
+the test code only ever sees values an honest function could have returned.
+
+Encoding: JSON in which lists are arrays, strings are strings, ints and bools are themselves,
+and every other type is a one-key object: ``{"f": float.hex()}`` (exact, NaN and infinities
+included), ``{"t": [...]}`` tuple, ``{"s": [...]}`` set, ``{"z": [...]}`` frozenset,
+``{"b": base64}`` bytes, ``{"d": [[k, v], ...]}`` dict (keys of any hashable plain type).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import struct
+from typing import Any
+
+MAX_FRAME = 64 * 1024 * 1024
+MAX_DEPTH = 200
+
+
+class NotPlainData(TypeError):
+    """A value (or a received encoding) is not plain data; the message names the type found."""
+
+
+def encode(value: Any, depth: int = 0) -> Any:
+    """Turn plain data into its JSON-ready form; exact types only (a subclass is not plain)."""
+    if depth > MAX_DEPTH:
+        raise NotPlainData(f"nested deeper than {MAX_DEPTH}")
+    kind = type(value)
+    if value is None or kind in (bool, int, str):
+        return value
+    if kind is float:
+        return {"f": value.hex()}
+    if kind is list:
+        return [encode(item, depth + 1) for item in value]
+    if kind is tuple:
+        return {"t": [encode(item, depth + 1) for item in value]}
+    if kind is set or kind is frozenset:
+        return {"s" if kind is set else "z": [encode(item, depth + 1) for item in value]}
+    if kind is bytes:
+        return {"b": base64.b64encode(value).decode()}
+    if kind is dict:
+        return {"d": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+    raise NotPlainData(f"{kind.__module__}.{kind.__qualname__}")
+
+
+def decode(data: Any, depth: int = 0) -> Any:
+    """Build plain data from its encoding, refusing anything else (NotPlainData)."""
+    if depth > MAX_DEPTH:
+        raise NotPlainData(f"nested deeper than {MAX_DEPTH}")
+    kind = type(data)
+    if data is None or kind in (bool, int, str):
+        return data
+    if kind is list:
+        return [decode(item, depth + 1) for item in data]
+    if kind is dict and len(data) == 1:
+        ((tag, body),) = data.items()
+        return _decode_tagged(tag, body, depth)
+    raise NotPlainData(f"an encoding that is not plain data: {str(data)[:80]}")
+
+
+def _decode_tagged(tag: str, body: Any, depth: int) -> Any:
+    try:
+        if tag == "f" and type(body) is str:
+            return float.fromhex(body)
+        if tag == "b" and type(body) is str:
+            return base64.b64decode(body, validate=True)
+        if type(body) is list:
+            items = [decode(item, depth + 1) for item in body] if tag != "d" else None
+            if tag == "t":
+                return tuple(items or ())
+            if tag == "s":
+                return set(items or ())
+            if tag == "z":
+                return frozenset(items or ())
+            if tag == "d":
+                return {decode(k, depth + 1): decode(v, depth + 1) for k, v in (_pair(p) for p in body)}
+    except (ValueError, TypeError) as exc:  # unhashable keys, malformed base64 or hex
+        raise NotPlainData(f"a malformed {tag!r} encoding: {exc}") from None
+    raise NotPlainData(f"an unknown encoding tag {tag!r}")
+
+
+def _pair(item: Any) -> tuple[Any, Any]:
+    if type(item) is not list or len(item) != 2:
+        raise NotPlainData("a dict entry that is not a [key, value] pair")
+    return item[0], item[1]
+
+
+def send(sock: socket.socket, message: dict[str, Any]) -> None:
+    """Send one frame: a 4-byte big-endian length, then JSON."""
+    body = json.dumps(message, separators=(",", ":")).encode()
+    sock.sendall(struct.pack(">I", len(body)) + body)
+
+
+def receive(sock: socket.socket) -> dict[str, Any] | None:
+    """Receive one frame (None at end of stream); ValueError on a frame that is not a JSON object."""
+    header = _exactly(sock, 4)
+    if header is None:
+        return None
+    (size,) = struct.unpack(">I", header)
+    if size > MAX_FRAME:
+        raise ValueError(f"a frame of {size} bytes (limit {MAX_FRAME})")
+    body = _exactly(sock, size)
+    if body is None:
+        return None
+    message = json.loads(body)
+    if type(message) is not dict:
+        raise ValueError("a frame that is not a JSON object")
+    return message
+
+
+def _exactly(sock: socket.socket, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
