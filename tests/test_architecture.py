@@ -9,7 +9,18 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "proctor"
-LAYERS = {"models": 0, "errors": 0, "sandboxes": 1, "ledger": 1, "verifiers": 2, "loop": 3, "scenarios": 4, "testing": 5, "cli": 6}
+LAYERS = {
+    "models": 0,
+    "errors": 0,
+    "sandboxes": 1,
+    "ledger": 1,
+    "tasks": 1,
+    "verifiers": 2,
+    "loop": 3,
+    "scenarios": 4,
+    "testing": 5,
+    "cli": 6,
+}
 
 
 def _component(module_path: Path) -> str:
@@ -36,7 +47,9 @@ def test_imports_flow_one_way(module_path):
         assert LAYERS.get(other, 0) <= LAYERS[own] or other == own, f"{own} must not import {other}"
 
 
-@pytest.mark.parametrize("name", ["proctor.models", "proctor.errors", "proctor.sandboxes", "proctor.testing"])
+@pytest.mark.parametrize(
+    "name", ["proctor.models", "proctor.errors", "proctor.sandboxes", "proctor.tasks", "proctor.verifiers", "proctor.testing"]
+)
 def test_public_all_is_sorted_and_exported(name):
     module = importlib.import_module(name)
     assert list(module.__all__) == sorted(module.__all__, key=lambda n: (n.upper() != n, n))

@@ -2,5 +2,17 @@
 
 from proctor.testing._attacks import ATTACKS, Attack, AttackOutcome, HostBait, run_attack_corpus
 from proctor.testing._conformance import check_sandbox
+from proctor.testing._hacks import HACK_TASK, HACKS, HONEST, check_verifier
 
-__all__ = ["ATTACKS", "Attack", "AttackOutcome", "HostBait", "check_sandbox", "run_attack_corpus"]
+__all__ = [
+    "ATTACKS",
+    "HACKS",
+    "HACK_TASK",
+    "HONEST",
+    "Attack",
+    "AttackOutcome",
+    "HostBait",
+    "check_sandbox",
+    "check_verifier",
+    "run_attack_corpus",
+]

@@ -33,7 +33,7 @@ class Mismatch(Exception):
         self.call_args, self.got, self.expected = args, got, expected
 
 
-class _OutOfTime(BaseException):  # noqa: N818  (a BaseException, so Hypothesis lets it through)
+class _OutOfTime(BaseException):
     """The time budget for generating inputs ran out."""
 
 
