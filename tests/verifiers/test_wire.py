@@ -38,13 +38,15 @@ def _identical(a, b):
         return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
     if type(a) is dict:
         return len(a) == len(b) and all(_identical(k, k2) and _identical(a[k], b[k2]) for k, k2 in zip(a, b, strict=True))
+    if type(a) in (set, frozenset):  # NaN members are unequal to themselves: compare encodings
+        return sorted(json.dumps(_wire.encode(x)) for x in a) == sorted(json.dumps(_wire.encode(x)) for x in b)
     return a == b
 
 
 @given(plain)
 def test_plain_data_round_trips_exactly_through_json(value):
     decoded = _wire.decode(json.loads(json.dumps(_wire.encode(value))))
-    assert _identical(decoded, value) or value != value  # sets holding NaN cannot be compared
+    assert _identical(decoded, value)
 
 
 @pytest.mark.parametrize(
