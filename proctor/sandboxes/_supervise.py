@@ -58,11 +58,17 @@ class Watch:
     channel: socket.socket | None = None
 
 
-def peer_closed(channel: socket.socket) -> bool:
-    """Whether the caller has shut down its end of a job's channel (the job is then ended)."""
+def _hang_up_watch(channel: socket.socket | None) -> select.poll | None:
+    """A poller that reports when the caller shuts down its end of the job's channel.
+
+    The selector cannot watch the channel: it is readable whenever the caller writes to the job,
+    and only the job may read it. RDHUP fires on the caller's shutdown alone.
+    """
+    if channel is None:
+        return None
     poller = select.poll()
     poller.register(channel.fileno(), select.POLLRDHUP)
-    return any(events & (select.POLLRDHUP | select.POLLHUP) for _, events in poller.poll(0))
+    return poller
 
 
 def supervise(watch: Watch) -> tuple[dict[str, Stream], LimitName | None]:
@@ -78,6 +84,7 @@ def supervise(watch: Watch) -> tuple[dict[str, Stream], LimitName | None]:
         selector.register(fd, selectors.EVENT_READ, name)
     if watch.extra:
         selector.register(watch.extra[0], selectors.EVENT_READ, None)
+    hang_up = _hang_up_watch(watch.channel)
     hit: LimitName | None = None
     stop_at = watch.deadline
     try:
@@ -97,9 +104,9 @@ def supervise(watch: Watch) -> tuple[dict[str, Stream], LimitName | None]:
             if hit is None and (hit := watch.over_limit()) is not None:
                 watch.kill()
                 stop_at = time.monotonic() + GRACE_SECONDS
-            if watch.channel is not None and peer_closed(watch.channel):
+            if hang_up is not None and hang_up.poll(0):
                 watch.kill()  # the caller is done with the job: a channel's life is the job's life
-                watch.channel = None
+                hang_up = None
     finally:
         selector.close()
     return streams, hit

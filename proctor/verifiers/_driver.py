@@ -16,9 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proctor.models import Task, TestCase
+from proctor.verifiers._base import module_file
 from proctor.verifiers._remote import CandidateRaised, Fatal
 
 Call = Callable[[tuple[Any, ...], dict[str, Any]], Any]
+
+BOUNDARY_SOURCES = tuple(module_file(name) for name in ("_driver.py", "_remote.py", "_stub.py", "_wire.py"))
+"""The code on both sides of the channel: part of the version of every verifier that uses it."""
 
 _short = reprlib.Repr()
 _short.maxstring, _short.maxother, _short.maxlist, _short.maxlevel = 120, 120, 12, 4

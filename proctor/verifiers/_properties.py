@@ -19,7 +19,7 @@ from typing import Any
 from proctor.models import Limits, Proposal, Task, Verdict
 from proctor.sandboxes import Sandbox
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
-from proctor.verifiers._driver import Proxy, TaskCodeError, call_text, run_tests, same, short
+from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, call_text, run_tests, same, short
 from proctor.verifiers._remote import Fatal, Remote
 
 _HYPOTHESIS_LOCK = threading.Lock()  # Hypothesis keeps per-process state; one run at a time
@@ -104,7 +104,7 @@ class PropertiesVerifier:
             "total": total_seconds,
             "budget": budget_seconds,
         }
-        self.version = digest(module_file("_properties.py"), module_file("_remote.py"), module_file("_stub.py"), config=config)
+        self.version = digest(module_file("_properties.py"), *BOUNDARY_SOURCES, config=config)
 
     def verify(self, task: Task, proposal: Proposal) -> Verdict:
         timer = Timer()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from proctor.models import Limits
-from proctor.sandboxes import ExecResult, Job, Sandbox
+from proctor.sandboxes import PYTHON, ExecResult, Job, Sandbox
 from proctor.verifiers import _wire
 
 STUB_FILES = {
@@ -87,7 +87,7 @@ class Remote:
         """Start the candidate's job and wait until its code is loaded (Fatal if it does not load)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._ours = ours
-        job = Job.python(STUB_FILES["stub.py"].decode(), files={**STUB_FILES, "candidate.py": self.code.encode()})
+        job = Job(command=[PYTHON, "stub.py"], files={**STUB_FILES, "candidate.py": self.code.encode()})
         self._runner = threading.Thread(target=self._run, args=(job, theirs), daemon=True, name="proctor-candidate")
         self._runner.start()
         loaded = self._receive("loading the candidate", timeout=self.limits.wall_seconds)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from proctor.models import Limits, Proposal, Task, Verdict
 from proctor.sandboxes import Job, Sandbox
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
-from proctor.verifiers._driver import Proxy, TaskCodeError, run_tests, short
+from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, run_tests, short
 from proctor.verifiers._remote import Fatal, Remote
 
 Mode = Literal["channel", "in-process"]
@@ -49,9 +49,7 @@ class TestsVerifier:
         base = limits or Limits()
         self.limits = base.model_copy(update={"wall_seconds": total_seconds, "cpu_seconds": total_seconds})
         config = {"call": call_seconds, "limits": self.limits.model_dump(), "mode": mode}
-        self.version = digest(
-            module_file("_tests.py"), module_file("_driver.py"), module_file("_remote.py"), module_file("_stub.py"), config=config
-        )
+        self.version = digest(module_file("_tests.py"), *BOUNDARY_SOURCES, config=config)
 
     def verify(self, task: Task, proposal: Proposal) -> Verdict:
         timer = Timer()
