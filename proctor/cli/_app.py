@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from proctor.cli._ledger import audit, ledger_app
 from proctor.cli._sandbox import sandbox_app
 from proctor.cli._verify import verify
 from proctor.errors import ProctorError
@@ -22,7 +23,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(ledger_app, name="ledger")
 app.command("verify")(verify)
+app.command("audit")(audit)
 
 
 @app.callback()

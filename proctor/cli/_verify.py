@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +17,7 @@ from proctor.cli._sandbox import BACKEND_HELP, UNSAFE_HELP, open_sandbox
 from proctor.errors import InputError
 
 if TYPE_CHECKING:
-    from proctor.models import Task, Verdict
+    from proctor.models import Decision, Proposal, Task, Verdict
     from proctor.sandboxes import Sandbox
     from proctor.verifiers import Verifier
 
@@ -38,6 +41,7 @@ def verify(
     workers: int = typer.Option(max(2, 2 * (os.cpu_count() or 1)), "--workers", min=1, help="Batch mode: samples verified at once."),
     ks: str = typer.Option("1,10,100", "--k", help="Batch mode: the k of pass@k, comma-separated."),
     unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP),
+    ledger: Path = typer.Option(None, "--ledger", help="Record the task, candidate, every verdict and the decision in this ledger."),
 ) -> None:
     """Judge a candidate with independent verifiers; exit 0 accepted, 1 rejected, 2 bad input, 3 unavailable.
 
@@ -49,11 +53,11 @@ def verify(
     if samples is not None:
         if task or candidate:
             raise InputError("--samples takes the tasks from --tasks; give no TASK or CANDIDATE with it")
-        _batch(samples, tasks, out, workers, _ks(ks), names, sandbox, unsafe_local)
+        _batch(samples, tasks, out, workers, _ks(ks), names, sandbox, unsafe_local, ledger)
         return
     if not task or candidate is None:
         raise InputError("give TASK and CANDIDATE (or --samples FILE); see proctor verify --help")
-    _single(task, candidate, as_json, names, sandbox, unsafe_local)
+    _single(task, candidate, as_json, names, sandbox, unsafe_local, ledger)
 
 
 def _pipeline(task: Task, names: list[str] | None, box: Sandbox) -> Verifier:
@@ -62,23 +66,68 @@ def _pipeline(task: Task, names: list[str] | None, box: Sandbox) -> Verifier:
     return named_pipeline(names, box) if names else default_pipeline(task, box)
 
 
-def _single(task_ref: str, candidate: Path, as_json: bool, names: list[str] | None, backend: str | None, unsafe_local: bool) -> None:
+def _single(
+    task_ref: str,
+    candidate: Path,
+    as_json: bool,
+    names: list[str] | None,
+    backend: str | None,
+    unsafe_local: bool,
+    ledger: Path | None,
+) -> None:
     from proctor.models import Proposal
     from proctor.tasks import resolve_task
     from proctor.verifiers import members_of
 
     task = resolve_task(task_ref)
     code = _read_candidate(candidate)
-    with open_sandbox(backend, unsafe_local) as box:
+    with (
+        _recording(ledger, {"command": "verify", "task": task_ref, "candidate": str(candidate), "verifiers": names}) as record,
+        open_sandbox(backend, unsafe_local) as box,
+    ):
         pipeline = _pipeline(task, names, box)
         proposal = Proposal(task_id=task.id, code=code, proposer=f"file:{candidate.name}")
         combined = pipeline.verify(task, proposal)
+        record(task, proposal, combined)
     verdicts = members_of(combined) or [combined]
     if as_json:
         typer.echo(json.dumps(_report(task.id, proposal.id, combined, verdicts)))
     else:
         _print_table(task.id, combined, verdicts)
     raise typer.Exit(0 if combined.passed else 1)
+
+
+Record = Callable[["Task", "Proposal", "Verdict"], None]
+
+
+@contextmanager
+def _recording(path: Path | None, config: dict[str, Any]) -> Iterator[Record]:
+    """A function that records one verification in the ledger at ``path`` (nothing without one)."""
+    if path is None:
+        yield lambda task, proposal, verdict: None
+        return
+    from proctor.ledger import Ledger, Recorder
+
+    with Ledger(path) as book:
+        recorder = Recorder(book)
+        recorder.start(config)
+        results = Counter[str]()
+
+        def record(task: Task, proposal: Proposal, verdict: Verdict) -> None:
+            recorder.task(task)
+            recorder.cycle(proposal, None, [verdict], _decision(proposal, verdict))
+            results[verdict.status] += 1
+
+        yield record
+        recorder.end({"proposals": sum(results.values()), "statuses": dict(results)})
+    typer.echo(f"recorded run {recorder.run} in {path}", err=True)
+
+
+def _decision(proposal: Proposal, verdict: Verdict) -> Decision:
+    from proctor.models import Decision
+
+    reason = f"{verdict.verifier}: {verdict.status}: {verdict.detail}"[:500]
+    return Decision(proposal_id=proposal.id, outcome="accept" if verdict.passed else "reject", regime="external", reason=reason)
 
 
 def _read_candidate(path: Path) -> str:
@@ -129,6 +178,7 @@ def _batch(
     names: list[str] | None,
     backend: str | None,
     unsafe_local: bool,
+    ledger: Path | None,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -140,9 +190,15 @@ def _batch(
     out = out or path.with_name(path.name + "_results.jsonl")
     lines, outcomes = [], []
     columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with open_sandbox(backend, unsafe_local) as box, Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar:
+    config = {"command": "verify --samples", "samples": str(path), "tasks": tasks_ref, "verifiers": names}
+    with (
+        _recording(ledger, config) as record,
+        open_sandbox(backend, unsafe_local) as box,
+        Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar,
+    ):
         progress = bar.add_task("verify", total=len(samples))
-        for sample, verdict in verify_samples(samples, tasks, lambda task: _pipeline(task, names, box), workers):
+        for sample, proposal, verdict in verify_samples(samples, tasks, lambda task: _pipeline(task, names, box), workers):
+            record(tasks[sample.task_id], proposal, verdict)
             lines.append(result_line(sample, verdict))
             outcomes.append((sample.task_id, verdict.passed))
             bar.advance(progress)

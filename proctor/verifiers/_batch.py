@@ -66,13 +66,13 @@ def verify_samples(
     tasks: dict[str, Task],
     pipeline: Callable[[Task], Verifier],
     workers: int,
-) -> Iterator[tuple[Sample, Verdict]]:
-    """Verify every sample, ``workers`` at a time; yields (sample, verdict) as each finishes."""
+) -> Iterator[tuple[Sample, Proposal, Verdict]]:
+    """Verify every sample, ``workers`` at a time; yields (sample, proposal, verdict) in order."""
 
-    def one(sample: Sample) -> tuple[Sample, Verdict]:
+    def one(sample: Sample) -> tuple[Sample, Proposal, Verdict]:
         task = tasks[sample.task_id]
         proposal = Proposal(task_id=task.id, code=sample.code(task), proposer="samples")
-        return sample, pipeline(task).verify(task, proposal)
+        return sample, proposal, pipeline(task).verify(task, proposal)
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="proctor-verify") as pool:
         futures = [pool.submit(one, s) for s in samples]

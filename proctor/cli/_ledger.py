@@ -1,0 +1,181 @@
+"""``proctor audit`` and ``proctor ledger``: verify, summarise, show, export and anchor a ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from proctor.errors import InputError, IntegrityError
+
+if TYPE_CHECKING:
+    from proctor.ledger import IntegrityReport, Ledger
+
+ledger_app = typer.Typer(help="Show, export, checkpoint and sign proctor ledgers.", no_args_is_help=True)
+
+LEDGER_HELP = "A ledger file written by proctor (read-only: safe on a ledger another process is writing)."
+
+
+def open_ledger(path: Path, *, readonly: bool = True) -> Ledger:
+    from proctor.ledger import Ledger
+
+    return Ledger(path, readonly=readonly)
+
+
+def audit(
+    ledger: Path = typer.Argument(..., help=LEDGER_HELP, show_default=False),
+    anchors: list[Path] = typer.Option(
+        [], "--anchor", help="A checkpoint exported earlier (repeatable): catches truncation and rewrites."
+    ),
+    trusted_key: str = typer.Option(
+        None, "--trusted-key", help="Hex Ed25519 public key every checkpoint and anchor must be signed with."
+    ),
+    run: str = typer.Option(None, "--run", help="Summarise only this run."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+) -> None:
+    """Verify a ledger's integrity, then summarise each run; exit 1 on any integrity failure.
+
+    Checks the hash chain, every payload's canonical form, stored contents, checkpoints (and
+    their signatures) and each --anchor; names the first bad entry and what is wrong with it.
+    Then, per run: proposals, acceptances, the claim-vs-verdict confusion matrix, the false-accept
+    rate of the proposer's claims, the GV-gap and accepted hacks. Without an anchor, a truncated
+    ledger or an older copy restored in its place cannot be told from a shorter run.
+    """
+    from proctor.ledger import Auditor, read_anchor, verify_ledger
+
+    kept = [read_anchor(path) for path in anchors]
+    if trusted_key is not None and not _is_hex_key(trusted_key):
+        raise InputError(f"--trusted-key must be 64 hex digits (an Ed25519 public key), got {trusted_key!r}")
+    auditor = Auditor(run)
+    with open_ledger(ledger) as book:
+        report = verify_ledger(book, kept, trusted_key=trusted_key, visit=auditor.visit)
+    runs = [a.summary() for a in auditor.runs.values()]
+    if as_json:
+        typer.echo(json.dumps({"ledger": str(ledger), "integrity": report.as_dict(), "runs": runs}, default=dict))
+    else:
+        _print_integrity(ledger, report)
+        for summary in runs:
+            _print_run(summary)
+    if not report.ok:
+        raise typer.Exit(IntegrityError.exit_code)
+
+
+def _is_hex_key(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def _print_integrity(path: Path, report: IntegrityReport) -> None:
+    if report.ok:
+        signed = f", {report.signed_checkpoints} signed" if report.signed_checkpoints else ""
+        anchors = f", {report.anchors} anchor(s) match" if report.anchors else ", no anchor given"
+        typer.secho(f"{path}: integrity OK: {report.entries} entries, {report.checkpoints} checkpoint(s){signed}{anchors}", fg="green")
+        return
+    typer.secho(f"{path}: INTEGRITY FAILURE: {report.problems[0]}", fg="red", bold=True)
+    for problem in report.problems[1:]:
+        typer.echo(f"  also {problem}")
+    if report.truncated:
+        typer.echo("  … and more")
+
+
+def _print_run(s: dict[str, Any]) -> None:
+    typer.echo(f"\nrun {s['run']}  ({s['started_at'] or '?'} → {s['ended_at'] or 'not ended'})")
+    typer.echo(f"  proposals {s['proposals']}, accepted {s['accepted']}, verified pass {s['verified_pass']}, tasks {s['tasks']}")
+    typer.echo("  claim      verified pass   verified not pass")
+    for claim, row in s["claims"].items():
+        if row["verified_pass"] or row["verified_not_pass"]:
+            typer.echo(f"  {claim:<10} {row['verified_pass']:>13}   {row['verified_not_pass']:>17}")
+    typer.echo(
+        f"  claims' false-accept rate {_pct(s['claim_false_accept_rate'])}, false-reject rate {_pct(s['claim_false_reject_rate'])}"
+    )
+    gap = "n/a (nothing accepted)" if s["gv_gap"] is None else f"{s['gv_gap']:+.3f}"
+    typer.echo(f"  GV-gap {gap} (truth: {s['truth']}), accepted hacks {s['accepted_hacks']}")
+
+
+def _pct(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate:.1%}"
+
+
+@ledger_app.command("show")
+def show(
+    ledger: Path = typer.Argument(..., help=LEDGER_HELP, show_default=False),
+    run: str = typer.Option(None, "--run", help="Only this run's entries."),
+    kinds: list[str] = typer.Option([], "--kind", help="Only entries of this kind (repeatable): proposal, verdict, decision, ..."),
+    since: int = typer.Option(1, "--since", min=1, help="Start at this entry number."),
+    limit: int = typer.Option(50, "--limit", min=0, help="At most this many entries (0: all)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line, payload decoded."),
+) -> None:
+    """List a ledger's entries in order: number, time, kind, run and a one-line summary."""
+    with open_ledger(ledger) as book:
+        for count, entry in enumerate(book.entries(start=since, run=run, kinds=kinds or None), 1):
+            if as_json:
+                typer.echo(json.dumps(entry.as_dict(), ensure_ascii=False))
+            else:
+                typer.echo(f"{entry.seq:>6}  {entry.at[:19]}  {entry.kind:<14} {(entry.run or '-')[:12]:<12}  {_gist(entry.data)}")
+            if limit and count >= limit:
+                break
+
+
+def _gist(data: dict[str, Any]) -> str:
+    keys = ("task_id", "proposal_id", "verifier", "status", "claimed", "outcome", "detail", "reason")
+    parts = [f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "")]
+    return " ".join(parts)[:110]
+
+
+@ledger_app.command("export")
+def export_ledger(
+    ledger: Path = typer.Argument(..., help=LEDGER_HELP, show_default=False),
+    output: Path = typer.Option(..., "-o", "--output", help="The file to write.", show_default=False),
+    fmt: str = typer.Option(None, "--format", help="jsonl, csv or parquet (default: from the output's suffix)."),
+    run: str = typer.Option(None, "--run", help="Only this run's entries."),
+) -> None:
+    """Export entries (payload decoded) as JSONL, CSV, or Parquet (needs pyarrow)."""
+    from proctor.ledger import FORMATS, export
+
+    chosen = fmt or output.suffix.lstrip(".").lower()
+    if chosen not in FORMATS:
+        raise InputError(f"unknown export format {chosen!r}: pass --format with one of {', '.join(FORMATS)}")
+    with open_ledger(ledger) as book:
+        count = export(book, output, chosen, run=run)
+    typer.echo(f"wrote {count} entries to {output}", err=True)
+
+
+@ledger_app.command("checkpoint")
+def checkpoint(
+    ledger: Path = typer.Argument(..., help="The ledger to checkpoint (opened for writing).", show_default=False),
+    export_to: Path = typer.Option(None, "--export", help="Also write the checkpoint here, to keep (anchor) somewhere else."),
+    key: Path = typer.Option(None, "--key", help="Sign with this Ed25519 private key (see `proctor ledger keygen`)."),
+) -> None:
+    """Record a checkpoint (size, Merkle root, head) of the ledger as it is now, and print it.
+
+    Keep the exported file outside the ledger's reach (another machine, a commit, a timestamping
+    service); `proctor audit --anchor FILE` later proves the ledger still extends it.
+    """
+    from proctor.ledger import Ledger, load_key, write_anchor
+
+    if not ledger.exists():
+        raise InputError(f"{ledger}: no such ledger")
+    signing_key = load_key(key) if key else None
+    with Ledger(ledger, signing_key=signing_key) as book:
+        if book.size == 0:
+            raise InputError(f"{ledger}: the ledger is empty; there is nothing to checkpoint")
+        made = book.checkpoint()
+        if signing_key is not None and made.signature is None:
+            made = made.signed(signing_key)  # the head was checkpointed unsigned before: sign the export
+    if export_to is not None:
+        write_anchor(made, export_to)
+        typer.echo(f"wrote checkpoint to {export_to}", err=True)
+    typer.echo(made.model_dump_json())
+
+
+@ledger_app.command("keygen")
+def keygen(key: Path = typer.Argument(..., help="Where to write the new private key (must not exist).", show_default=False)) -> None:
+    """Create an Ed25519 key for signing checkpoints; prints its public key for --trusted-key."""
+    from proctor.ledger import generate_key
+
+    try:
+        public = generate_key(key)
+    except FileExistsError:
+        raise InputError(f"{key}: already exists; refusing to overwrite a key") from None
+    typer.echo(public)

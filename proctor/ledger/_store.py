@@ -1,0 +1,343 @@
+"""The ledger store: append events to a hash chain in SQLite, read them back, prove them.
+
+Each entry's payload is canonical JSON (RFC 8785) holding everything an auditor relies on:
+``{"at", "data", "id", "kind", "run", "seq", "v"}``; its hash is SHA-256(prev hash ‖ payload).
+The columns beside the payload are copies for querying (and for Datasette); audits trust only
+the hashed bytes. Appends take ``BEGIN IMMEDIATE`` and read the head inside the transaction,
+so concurrent writers (threads or processes) extend one linear chain; an event whose id is
+already recorded is not recorded again (the entry recorded first is returned), so a retried
+append is idempotent. Large contents (code, outputs) are stored once, by digest, in the same
+transaction as the entry that refers to them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from proctor.errors import UnavailableError
+from proctor.ledger._canonical import canonical, parse
+from proctor.ledger._checkpoint import Checkpoint
+from proctor.ledger._merkle import Frontier, consistency_proof, inclusion_proof, leaf_hash
+from proctor.ledger._schema import BUSY_TIMEOUT_SECONDS, GENESIS, Synchronous, connect
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+PAYLOAD_VERSION = 1
+DEFAULT_CHECKPOINT_EVERY = 1000
+
+
+def content_digest(body: str) -> str:
+    return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something to record: ``kind`` and JSON ``data``, in run ``run``; ``contents`` are large
+    bodies stored by digest (refer to them in ``data`` by ``content_digest(body)``)."""
+
+    kind: str
+    data: dict[str, Any]
+    run: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    contents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One recorded event, exactly as stored."""
+
+    seq: int
+    id: str
+    kind: str
+    run: str | None
+    at: str
+    prev: str
+    hash: str
+    payload: bytes
+
+    @property
+    def data(self) -> dict[str, Any]:
+        value: dict[str, Any] = parse(self.payload)["data"]
+        return value
+
+    def row(self) -> tuple[Any, ...]:
+        return (self.seq, self.id, self.kind, self.run, self.at, self.prev, self.hash, self.payload.decode())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The entry as JSON data (payload decoded), for show and export."""
+        return {
+            "seq": self.seq,
+            "id": self.id,
+            "kind": self.kind,
+            "run": self.run,
+            "at": self.at,
+            "hash": self.hash,
+            "data": self.data,
+        }
+
+
+_COLUMNS = "seq, id, kind, run, at, prev, hash, payload"
+_INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def _row_entry(row: tuple[Any, ...]) -> Entry:
+    seq, id_, kind, run, at, prev, digest, payload = row
+    return Entry(seq, id_, kind, run, at, prev, digest, payload.encode())
+
+
+def _string(value: str | None) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def _payload(event: Event, data: bytes, seq: int, at: str) -> bytes:
+    # The envelope's keys in RFC 8785 order; each part is canonical, so the whole is.
+    parts = (
+        *(b'{"at":', _string(at), b',"data":', data, b',"id":', _string(event.id), b',"kind":', _string(event.kind)),
+        *(b',"run":', _string(event.run), b',"seq":', str(seq).encode(), b',"v":', str(PAYLOAD_VERSION).encode(), b"}"),
+    )
+    return b"".join(parts)
+
+
+def _chain(prepared: list[tuple[Event, bytes]], seq: int, head: str, at: str) -> list[Entry]:
+    """The entries that extend the head (seq, head) by these events, all stamped ``at``."""
+    entries = []
+    for event, data in prepared:
+        seq += 1
+        payload = _payload(event, data, seq, at)
+        digest = chain_hash(head, payload)
+        entries.append(Entry(seq, event.id, event.kind, event.run, at, head, digest, payload))
+        head = digest
+    return entries
+
+
+def chain_hash(prev: str, payload: bytes) -> str:
+    return hashlib.sha256(bytes.fromhex(prev) + payload).hexdigest()
+
+
+class Ledger:
+    """An append-only, hash-chained SQLite ledger.
+
+    Args:
+        path: the ledger file; created (with its schema) when missing, unless ``readonly``.
+        readonly: open for reading only (safe on a live ledger another process writes).
+        synchronous: SQLite's ``synchronous`` for writers; FULL (the default) makes every
+            acknowledged append survive power loss, NORMAL only process crashes.
+        checkpoint_every: record a checkpoint every this many entries (0: only when asked).
+        signing_key: an Ed25519 private key that signs every checkpoint this writer makes.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        readonly: bool = False,
+        synchronous: Synchronous = "FULL",
+        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+        signing_key: Ed25519PrivateKey | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self.checkpoint_every = checkpoint_every
+        self.signing_key = signing_key
+        self.db, self.ledger_id = connect(self.path, readonly=readonly, synchronous=synchronous)
+        self._conn = self.db.conn
+        self._frontier = Frontier()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(self, kind: str, data: dict[str, Any], *, run: str | None = None, id: str | None = None) -> Entry:
+        """Record one event; returns its entry (the first one recorded, if ``id`` was seen before)."""
+        return self.extend([Event(kind, data, run, id or uuid.uuid4().hex)])[0]
+
+    def extend(self, events: Iterable[Event]) -> list[Entry]:
+        """Record events in order, in one transaction; one entry per event."""
+        prepared = [(e, canonical(e.data)) for e in events]  # outside the lock: the slow part
+        with self._transaction() as conn:
+            return self._insert(conn, prepared)
+
+    def _insert(self, conn: sqlite3.Connection, prepared: list[tuple[Event, bytes]]) -> list[Entry]:
+        seq, head = self._head(conn)
+        entries = _chain(prepared, seq, head, _now())
+        conn.execute("SAVEPOINT batch")
+        try:
+            conn.executemany(_INSERT, [entry.row() for entry in entries])
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO batch")  # an id seen before (a retry): go one by one
+            entries = [self._insert_one(conn, event, data) for event, data in prepared]
+        conn.execute("RELEASE batch")
+        bodies = [body for event, _ in prepared for body in event.contents]
+        conn.executemany(
+            "INSERT INTO contents (digest, size, body) VALUES (?, ?, ?)", [(content_digest(b), len(b), b) for b in bodies]
+        )
+        for entry in entries:
+            if self.checkpoint_every and entry.seq > seq and entry.seq % self.checkpoint_every == 0:
+                self._checkpoint(conn, entry.seq, entry.hash)
+        return entries
+
+    def _insert_one(self, conn: sqlite3.Connection, event: Event, data: bytes) -> Entry:
+        known = self._by_id(conn, event.id)
+        if known is not None:
+            return known
+        seq, head = self._head(conn)
+        (entry,) = _chain([(event, data)], seq, head, _now())
+        conn.execute(_INSERT, entry.row())
+        return entry
+
+    def checkpoint(self) -> Checkpoint:
+        """A checkpoint of the current head (the existing one if the head already has one)."""
+        with self._transaction() as conn:
+            size, head = self._head(conn)
+            if size == 0:
+                raise ValueError(f"{self.path}: an empty ledger has nothing to checkpoint")
+            return self._checkpoint_at(conn, size) or self._checkpoint(conn, size, head)
+
+    def _checkpoint(self, conn: sqlite3.Connection, size: int, head: str) -> Checkpoint:
+        self._catch_up(conn, size)
+        checkpoint = Checkpoint(ledger=self.ledger_id, size=size, root=self._frontier.root().hex(), head=head, at=_now())
+        if self.signing_key is not None:
+            checkpoint = checkpoint.signed(self.signing_key)
+        conn.execute(
+            "INSERT INTO checkpoints (size, root, head, at, statement, public_key, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (size, checkpoint.root, head, checkpoint.at, checkpoint.statement().decode(), checkpoint.public_key, checkpoint.signature),
+        )
+        return checkpoint
+
+    def _catch_up(self, conn: sqlite3.Connection, size: int) -> None:
+        if self._frontier.size > size:
+            self._frontier = Frontier()
+        rows = conn.execute("SELECT payload FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq", (self._frontier.size, size))
+        for (payload,) in rows:
+            self._frontier.append(leaf_hash(payload.encode()))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            raise RuntimeError(f"{self.path} was opened read-only")
+        self._begin_immediate()
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, waiting out other writers; never lets 'database is locked' reach the user."""
+        deadline = time.monotonic() + 5 * BUSY_TIMEOUT_SECONDS
+        pause = 0.001
+        while True:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise UnavailableError(
+                        f"{self.path}: another writer has held the ledger for over {5 * BUSY_TIMEOUT_SECONDS:.0f} s"
+                    ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _head(self, conn: sqlite3.Connection) -> tuple[int, str]:
+        row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def _by_id(self, conn: sqlite3.Connection, event_id: str) -> Entry | None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (event_id,)).fetchone()
+        return _row_entry(row) if row else None
+
+    def _checkpoint_at(self, conn: sqlite3.Connection, size: int) -> Checkpoint | None:
+        row = conn.execute("SELECT statement, public_key, signature FROM checkpoints WHERE size = ?", (size,)).fetchone()
+        return checkpoint_from_row(row) if row else None
+
+    @property
+    def size(self) -> int:
+        return self._head(self._conn)[0]
+
+    def head(self) -> tuple[int, str]:
+        """(size, hash of the last entry); (0, GENESIS) when empty."""
+        return self._head(self._conn)
+
+    def get(self, event_id: str) -> Entry | None:
+        return self._by_id(self._conn, event_id)
+
+    def entries(self, *, start: int = 1, run: str | None = None, kinds: Iterable[str] | None = None) -> Iterator[Entry]:
+        """Entries in order from ``start``, optionally of one run and some kinds."""
+        where: list[str] = ["seq >= ?"]
+        params: list[Any] = [start]
+        if run is not None:
+            where.append("run = ?")
+            params.append(run)
+        if kinds is not None:
+            wanted = list(kinds)
+            where.append(f"kind IN ({', '.join('?' * len(wanted))})")
+            params.extend(wanted)
+        rows = self._conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE {' AND '.join(where)} ORDER BY seq", params)
+        return (_row_entry(row) for row in rows)
+
+    def content(self, digest: str) -> str | None:
+        row = self._conn.execute("SELECT body FROM contents WHERE digest = ?", (digest,)).fetchone()
+        return row[0] if row else None
+
+    def checkpoints(self) -> list[Checkpoint]:
+        rows = self._conn.execute("SELECT statement, public_key, signature FROM checkpoints ORDER BY size")
+        return [checkpoint_from_row(row) for row in rows]
+
+    def runs(self) -> list[str]:
+        rows = self._conn.execute("SELECT run FROM entries WHERE kind = 'run_start' ORDER BY seq")
+        return [run for (run,) in rows]
+
+    # -- proofs ----------------------------------------------------------------------------
+
+    def leaves(self, size: int) -> list[bytes]:
+        rows = self._conn.execute("SELECT payload FROM entries WHERE seq <= ? ORDER BY seq", (size,))
+        return [leaf_hash(payload.encode()) for (payload,) in rows]
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
+        """RFC 6962 PATH for entry ``seq`` (1-based) in the tree of the first ``size`` entries."""
+        size = size or self.size
+        return inclusion_proof(self.leaves(size), seq - 1, size)
+
+    def consistency_proof(self, first: int, size: int | None = None) -> list[bytes]:
+        size = size or self.size
+        return consistency_proof(self.leaves(size), first, size)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close; a writer first folds the WAL into the main file, so the file alone is complete."""
+        if not self.readonly:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError:
+                pass  # a reader holds the WAL open; the next close folds it
+        self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def checkpoint_from_row(row: tuple[str, str | None, str | None]) -> Checkpoint:
+    statement, public_key, signature = row
+    return Checkpoint(**parse(statement.encode()), public_key=public_key, signature=signature)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")

@@ -1,0 +1,152 @@
+"""``proctor verify --ledger``, ``proctor audit`` and ``proctor ledger`` as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+
+import pytest
+
+from tests.cli.test_sandbox_cli import proctor
+
+TOML_TASK = (
+    '[[tasks]]\nid = "inc"\nentry_point = "inc"\n'
+    'reference = "def inc(x: int) -> int:\\n    return x + 1\\n"\n'
+    "cases = [{ args = [1], expected = 2 }, { args = [41], expected = 42 }]\n"
+)
+
+
+@pytest.fixture
+def verified_ledger(tmp_path):
+    """A ledger holding one accepted and one rejected verification, recorded by the CLI."""
+    (tmp_path / "t.toml").write_text(TOML_TASK)
+    (tmp_path / "good.py").write_text("def inc(x):\n    return x + 1\n")
+    (tmp_path / "bad.py").write_text("import os\ndef inc(x):\n    os._exit(0)\n")
+    book = tmp_path / "v.ledger"
+    assert (
+        proctor(
+            "verify", str(tmp_path / "t.toml"), str(tmp_path / "good.py"), "--verifiers", "hack_scan,tests", "--ledger", str(book)
+        ).returncode
+        == 0
+    )
+    assert (
+        proctor(
+            "verify", str(tmp_path / "t.toml"), str(tmp_path / "bad.py"), "--verifiers", "hack_scan,tests", "--ledger", str(book)
+        ).returncode
+        == 1
+    )
+    return book
+
+
+def test_verify_records_task_candidate_verdicts_and_decision(verified_ledger):
+    done = proctor("ledger", "show", str(verified_ledger), "--json", "--limit", "0")
+    entries = [json.loads(line) for line in done.stdout.splitlines()]
+    kinds = [e["kind"] for e in entries]
+    assert kinds == ["run_start", "task", "proposal", "verdict", "decision", "run_end"] * 2
+    decisions = [e["data"]["outcome"] for e in entries if e["kind"] == "decision"]
+    assert decisions == ["accept", "reject"]
+    verdict = next(e for e in entries if e["kind"] == "verdict")
+    assert [m["verifier"] for m in verdict["data"]["evidence"]["verdicts"]] == ["hack_scan", "tests"]
+
+
+def test_audit_verifies_and_summarises_each_run(verified_ledger):
+    done = proctor("audit", str(verified_ledger), "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["integrity"]["ok"] and report["integrity"]["entries"] == 12
+    first, second = report["runs"]
+    assert (first["accepted"], second["accepted"]) == (1, 0)
+    assert second["claims"]["none"]["verified_not_pass"] == 1
+    text = proctor("audit", str(verified_ledger)).stdout
+    assert "integrity OK: 12 entries" in text and "GV-gap" in text
+
+
+def test_audit_names_the_first_bad_entry_and_exits_1(verified_ledger):
+    conn = sqlite3.connect(verified_ledger, isolation_level=None)
+    conn.execute("DROP TRIGGER entries_no_update")
+    conn.execute('UPDATE entries SET payload = replace(payload, \'"outcome":"reject"\', \'"outcome":"accept"\') WHERE seq = 11')
+    conn.close()
+    done = proctor("audit", str(verified_ledger))
+    assert done.returncode == 1
+    assert "INTEGRITY FAILURE: chain: entry 11: its hash does not cover its payload" in done.stdout
+
+
+def test_checkpoint_export_and_anchor_catch_a_restored_older_copy(verified_ledger, tmp_path):
+    older = tmp_path / "older.ledger"
+    older.write_bytes(verified_ledger.read_bytes())
+    (tmp_path / "good.py").write_text("def inc(x):\n    return x + 1\n")
+    proctor("verify", str(tmp_path / "t.toml"), str(tmp_path / "good.py"), "--verifiers", "tests", "--ledger", str(verified_ledger))
+    done = proctor("ledger", "checkpoint", str(verified_ledger), "--export", str(tmp_path / "anchor.json"))
+    assert done.returncode == 0 and json.loads(done.stdout)["size"] == 18
+    assert proctor("audit", str(verified_ledger), "--anchor", str(tmp_path / "anchor.json")).returncode == 0
+    done = proctor("audit", str(older), "--anchor", str(tmp_path / "anchor.json"))
+    assert done.returncode == 1 and "truncated, or an older copy" in done.stdout
+
+
+def test_signed_checkpoints_and_a_trusted_key(verified_ledger, tmp_path):
+    public = proctor("ledger", "keygen", str(tmp_path / "key.pem")).stdout.strip()
+    assert len(public) == 64
+    assert proctor("audit", str(verified_ledger), "--trusted-key", public).returncode == 1  # nothing is signed yet
+    anchor = str(tmp_path / "anchor.json")
+    done = proctor("ledger", "checkpoint", str(verified_ledger), "--key", str(tmp_path / "key.pem"), "--export", anchor)
+    assert done.returncode == 0 and json.loads(done.stdout)["public_key"] == public
+    # The head's checkpoint in the file was made unsigned at the run's end (and stays so); the signed export covers it.
+    assert "not covered by a checkpoint signed" in proctor("audit", str(verified_ledger), "--trusted-key", public).stdout
+    assert proctor("audit", str(verified_ledger), "--trusted-key", public, "--anchor", anchor).returncode == 0
+    other = proctor("ledger", "keygen", str(tmp_path / "other.pem")).stdout.strip()
+    done = proctor("audit", str(verified_ledger), "--trusted-key", other, "--anchor", anchor)
+    assert done.returncode == 1 and "not the trusted key" in done.stdout
+    assert proctor("ledger", "keygen", str(tmp_path / "key.pem")).returncode == 2
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_export_writes_every_entry(verified_ledger, tmp_path, fmt):
+    out = tmp_path / f"out.{fmt}"
+    assert proctor("ledger", "export", str(verified_ledger), "-o", str(out)).returncode == 0
+    if fmt == "jsonl":
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+    else:
+        rows = list(csv.DictReader(out.open()))
+        assert json.loads(rows[1]["data"])["task_id"] == "inc"
+    assert [int(r["seq"]) for r in rows] == list(range(1, 13))
+
+
+def test_export_to_parquet(verified_ledger, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet export needs the optional pyarrow")
+    out = tmp_path / "out.parquet"
+    assert proctor("ledger", "export", str(verified_ledger), "-o", str(out)).returncode == 0
+    assert pq.read_table(out).num_rows == 12
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda p: None, "no such ledger"),
+        (lambda p: p.write_text("not sqlite at all\n" * 50), "not a readable proctor ledger"),
+        (lambda p: sqlite3.connect(p).execute("CREATE TABLE x (y)"), "not a proctor ledger"),
+    ],
+)
+def test_bad_ledgers_get_one_line_and_exit_2(tmp_path, setup, message):
+    path = tmp_path / "bad.ledger"
+    setup(path)
+    for command in (
+        ["audit", str(path)],
+        ["ledger", "show", str(path)],
+        ["ledger", "export", str(path), "-o", str(tmp_path / "o.jsonl")],
+    ):
+        done = proctor(*command)
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_newer_schema_exits_2(verified_ledger):
+    conn = sqlite3.connect(verified_ledger)
+    conn.execute("PRAGMA user_version = 7")
+    conn.close()
+    done = proctor("audit", str(verified_ledger))
+    assert done.returncode == 2 and "newer proctor" in done.stderr
+
+
+def test_a_malformed_anchor_is_named(verified_ledger, tmp_path):
+    (tmp_path / "a.json").write_text('{"ledger": "x", "size": 0}')
+    done = proctor("audit", str(verified_ledger), "--anchor", str(tmp_path / "a.json"))
+    assert done.returncode == 2 and "a.json: not a proctor checkpoint" in done.stderr

@@ -1,0 +1,23 @@
+"""Ledger fixtures: real SQLite files in a temporary directory."""
+
+from __future__ import annotations
+
+import pytest
+
+from proctor.ledger import Ledger
+
+
+@pytest.fixture
+def ledger_path(tmp_path):
+    return tmp_path / "run.ledger"
+
+
+@pytest.fixture
+def ledger(ledger_path):
+    with Ledger(ledger_path, synchronous="NORMAL", checkpoint_every=5) as book:
+        yield book
+
+
+def fill(book: Ledger, n: int, run: str = "r1") -> None:
+    for i in range(n):
+        book.append("verdict", {"proposal_id": f"p{i}", "status": "pass" if i % 2 else "fail", "duration_seconds": 0.25 + i}, run=run)
