@@ -61,6 +61,15 @@ def _rehash_from(conn: sqlite3.Connection, seq: int) -> None:
         prev = digest
 
 
+def _accept_every_rejection_and_rehash(path) -> sqlite3.Connection:
+    conn = _raw(path)
+    conn.execute(
+        'UPDATE entries SET payload = replace(payload, \'"outcome":"reject"\', \'"outcome":"accept"\') WHERE kind = \'decision\''
+    )
+    _rehash_from(conn, 2)
+    return conn
+
+
 def test_untouched_ledger_verifies_with_its_anchor(recorded):
     path, anchor = recorded
     assert _report(path, [anchor]).ok
@@ -92,22 +101,14 @@ def test_delete_a_row_and_renumber_is_caught_by_the_chain(recorded):
 
 def test_rewrite_and_rehash_the_tail_is_caught_by_the_in_file_checkpoint(recorded):
     path, _ = recorded
-    conn = _raw(path)
-    conn.execute(
-        'UPDATE entries SET payload = replace(payload, \'"outcome":"reject"\', \'"outcome":"accept"\') WHERE kind = \'decision\''
-    )
-    _rehash_from(conn, 2)
+    conn = _accept_every_rejection_and_rehash(path)
     report = _report(path)
     assert not report.ok and {p.check for p in report.problems} == {"checkpoint"}
 
 
 def test_rewrite_and_rehash_with_checkpoints_rewritten_needs_an_anchor(recorded):
     path, anchor = recorded
-    conn = _raw(path)
-    conn.execute(
-        'UPDATE entries SET payload = replace(payload, \'"outcome":"reject"\', \'"outcome":"accept"\') WHERE kind = \'decision\''
-    )
-    _rehash_from(conn, 2)
+    conn = _accept_every_rejection_and_rehash(path)
     conn.execute("DELETE FROM checkpoints")
     assert _report(path).ok  # undetectable without an anchor: the docs say so
     report = _report(path, [anchor])
