@@ -101,7 +101,7 @@ def test_delete_a_row_and_renumber_is_caught_by_the_chain(recorded):
 
 def test_rewrite_and_rehash_the_tail_is_caught_by_the_in_file_checkpoint(recorded):
     path, _ = recorded
-    conn = _accept_every_rejection_and_rehash(path)
+    _accept_every_rejection_and_rehash(path)
     report = _report(path)
     assert not report.ok and {p.check for p in report.problems} == {"checkpoint"}
 
