@@ -150,3 +150,19 @@ def test_a_malformed_anchor_is_named(verified_ledger, tmp_path):
     (tmp_path / "a.json").write_text('{"ledger": "x", "size": 0}')
     done = proctor("audit", str(verified_ledger), "--anchor", str(tmp_path / "a.json"))
     assert done.returncode == 2 and "a.json: not a proctor checkpoint" in done.stderr
+
+
+def test_batch_verify_records_every_sample_in_one_run(tmp_path):
+    from proctor.tasks import humaneval_tasks
+
+    tasks = humaneval_tasks()
+    samples = tmp_path / "s.jsonl"
+    lines = [
+        {"task_id": "HumanEval/0", "solution": tasks["HumanEval/0"].reference},
+        {"task_id": "HumanEval/2", "completion": "    return 0\n"},
+    ]
+    samples.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    book = tmp_path / "b.ledger"
+    assert proctor("verify", "--samples", str(samples), "--verifiers", "tests", "--k", "1", "--ledger", str(book)).returncode == 0
+    (run,) = json.loads(proctor("audit", str(book), "--json").stdout)["runs"]
+    assert (run["tasks"], run["proposals"], run["accepted"], run["verified_pass"]) == (2, 2, 1, 1)
