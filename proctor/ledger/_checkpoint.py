@@ -49,9 +49,9 @@ class Checkpoint(BaseModel):
         return self.model_copy(update={"public_key": public, "signature": key.sign(self.statement()).hex()})
 
     def signature_problem(self, trusted_key: str | None = None) -> str | None:
-        """Why the signature does not hold (None when it does, or when unsigned and no key is required)."""
+        """Why the signature does not hold, or None when it does (and is by ``trusted_key``, if given)."""
         if self.signature is None or self.public_key is None:
-            return "unsigned, but a signing key is required" if trusted_key else None
+            return "unsigned"
         if trusted_key is not None and self.public_key != trusted_key:
             return f"signed by key {self.public_key[:16]}…, not the trusted key {trusted_key[:16]}…"
         from cryptography.exceptions import InvalidSignature

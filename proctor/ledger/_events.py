@@ -57,10 +57,10 @@ class Recorder:
             "verifiers": [dict(v) for v in verifiers],
             "seeds": dict(seeds or {}),
         }
-        return self._write([self._event("run_start", data, "run_start")])[0]
+        return self.ledger.extend([self._event("run_start", data, "run_start")])[0]
 
     def task(self, task: Task) -> Entry:
-        return self._write([self._task(task)])[0]
+        return self.ledger.extend([self._task(task)])[0]
 
     def cycle(
         self,
@@ -78,15 +78,15 @@ class Recorder:
         events += [self._verdict(v, "oracle_verdict", proposal.id) for v in oracle]
         if decision is not None:
             events.append(self._event("decision", decision.model_dump(mode="json"), f"decision:{decision.proposal_id}"))
-        return self._write(events)
+        return self.ledger.extend(events)
 
     def approval(self, proposal_id: str, *, approved: bool, by: str, note: str = "") -> Entry:
         data = {"proposal_id": proposal_id, "approved": approved, "by": by, "note": note}
-        return self._write([self._event("approval", data, f"approval:{proposal_id}")])[0]
+        return self.ledger.extend([self._event("approval", data, f"approval:{proposal_id}")])[0]
 
     def end(self, summary: Mapping[str, Any]) -> Entry:
         """Record the run's end and checkpoint the ledger there."""
-        entry = self._write([self._event("run_end", dict(summary), "run_end")])[0]
+        entry = self.ledger.extend([self._event("run_end", dict(summary), "run_end")])[0]
         self.ledger.checkpoint()
         return entry
 
@@ -119,6 +119,3 @@ class Recorder:
         data["evidence"] = None
         data["contents"] = {"evidence": content_digest(evidence)}
         return self._event(kind, data, key, (evidence,))
-
-    def _write(self, events: list[Event]) -> list[Entry]:
-        return self.ledger.extend(events)

@@ -19,7 +19,6 @@ Checks, in one pass over the entries (read as raw bytes, trusting no column):
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from proctor.ledger._canonical import parse
 from proctor.ledger._checkpoint import Checkpoint
 from proctor.ledger._merkle import Frontier, leaf_hash
 from proctor.ledger._schema import GENESIS
-from proctor.ledger._store import PAYLOAD_VERSION, Ledger, checkpoint_from_row
+from proctor.ledger._store import PAYLOAD_VERSION, Ledger, chain_hash, checkpoint_from_row, content_digest
 
 Check = Literal["chain", "run", "contents", "checkpoint", "anchor", "signature", "file"]
 MAX_PROBLEMS = 20
@@ -191,7 +190,7 @@ def _check_entry(
 
 def _sha256_hex(prev: str, payload: bytes) -> str:
     try:
-        return hashlib.sha256(bytes.fromhex(prev) + payload).hexdigest()
+        return chain_hash(prev, payload)
     except (ValueError, TypeError):
         return ""  # a prev that is not hex cannot be a hash this ledger made
 
@@ -208,11 +207,7 @@ def _check_signed_cover(
     report: IntegrityReport, checkpoints: list[Checkpoint], roots: dict[int, tuple[str, str]], trusted_key: str
 ) -> None:
     """Every entry must be covered by a matching checkpoint or anchor signed with ``trusted_key``."""
-    signed = [
-        cp.size
-        for cp in checkpoints
-        if cp.signature and cp.signature_problem(trusted_key) is None and roots.get(cp.size) == (cp.root, cp.head)
-    ]
+    signed = [cp.size for cp in checkpoints if cp.signature_problem(trusted_key) is None and roots.get(cp.size) == (cp.root, cp.head)]
     covered = max(signed, default=0)
     if covered < report.entries:
         report.add(
@@ -245,7 +240,7 @@ def _check_checkpoint(report: IntegrityReport, checkpoint: Checkpoint, found: tu
 
 def _verify_contents(conn: sqlite3.Connection, report: IntegrityReport) -> None:
     for digest, body in conn.execute("SELECT digest, CAST(body AS BLOB) FROM contents"):
-        if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
+        if content_digest(body) != digest:
             report.add("contents", None, f"content {digest[:19]}… is not what its digest names: it was edited")
     referenced = conn.execute(_MISSING_CONTENTS)
     for seq, digest in referenced:

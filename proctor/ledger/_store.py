@@ -37,8 +37,9 @@ PAYLOAD_VERSION = 1
 DEFAULT_CHECKPOINT_EVERY = 1000
 
 
-def content_digest(body: str) -> str:
-    return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+def content_digest(body: str | bytes) -> str:
+    """The name a body is stored under: ``sha256:`` and the hex digest of its UTF-8 bytes."""
+    return "sha256:" + hashlib.sha256(body.encode() if isinstance(body, str) else body).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
