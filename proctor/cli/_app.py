@@ -11,6 +11,7 @@ import sys
 import typer
 
 from proctor.cli._ledger import audit, ledger_app
+from proctor.cli._run import approve, run
 from proctor.cli._sandbox import sandbox_app
 from proctor.cli._verify import verify
 from proctor.errors import ProctorError
@@ -24,6 +25,8 @@ app = typer.Typer(
 )
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(ledger_app, name="ledger")
+app.command("run")(run)
+app.command("approve")(approve)
 app.command("verify")(verify)
 app.command("audit")(audit)
 

@@ -51,6 +51,9 @@ class Recorder:
     def start(
         self, config: Mapping[str, Any], *, verifiers: Iterable[Mapping[str, str]] = (), seeds: Mapping[str, Any] | None = None
     ) -> Entry:
+        """Record the run's start; a run already started keeps its first record (returned)."""
+        if (entry := self.recorded("run_start")) is not None:
+            return entry
         data = {
             "config": dict(config),
             "packages": package_versions(),
@@ -60,7 +63,13 @@ class Recorder:
         return self.ledger.extend([self._event("run_start", data, "run_start")])[0]
 
     def task(self, task: Task) -> Entry:
+        if (entry := self.recorded(f"task:{task.id}")) is not None:
+            return entry
         return self.ledger.extend([self._task(task)])[0]
+
+    def recorded(self, key: str) -> Entry | None:
+        """This run's entry for ``key`` (``run_start``, ``run_end``, ``task:<id>``, ...), if recorded."""
+        return self.ledger.get(f"{self.run}:{key}")
 
     def cycle(
         self,
