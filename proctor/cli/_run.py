@@ -131,11 +131,14 @@ def _loop(spec: RunSpec, ledger: Path, state: Path | None, run_id: str | None) -
     """The configured loop and its tasks, with the sandbox open."""
     from proctor.loop import Budget, Loop, make_proposer
     from proctor.tasks import resolve_tasks
+    from proctor.verifiers import named_pipeline
 
     tasks = list(resolve_tasks(spec.tasks).values())[: spec.limit]
     proposer = make_proposer(spec.proposer)
     budget = Budget.model_validate({k: v for k, v in spec.budget.items() if v is not None})
     with open_sandbox(spec.sandbox, spec.unsafe_local) as box:
+        if spec.verifiers:
+            named_pipeline(spec.verifiers, box)  # unknown names fail here, before the run is recorded
         loop = Loop(
             proposer,
             lambda task: _pipeline(task, spec.verifiers, box),
