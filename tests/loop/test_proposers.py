@@ -213,3 +213,17 @@ def test_the_langchain_adapter_with_a_fake_chat_model(pipeline, ledger_path):
 def test_the_scripted_proposer_refuses_a_task_it_has_no_script_for():
     with pytest.raises(InputError, match="no candidate for task inc"):
         ScriptedProposer({"other": [GOOD["inc"]]}).propose(INC, None)
+
+
+def test_no_simulated_hack_passes_the_default_pipeline(namespace_sandbox):
+    from proctor.models import Proposal
+    from proctor.verifiers import default_pipeline
+
+    passed = []
+    for task in HUMANEVAL[:12]:
+        pipeline = default_pipeline(task, namespace_sandbox)
+        for name, make in HACKS.items():
+            verdict = pipeline.verify(task, Proposal(task_id=task.id, code=make(task)))
+            if verdict.passed:
+                passed.append((task.id, name))
+    assert passed == []
