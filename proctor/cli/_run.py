@@ -162,7 +162,11 @@ def _execute(
         run = loop.recorder.run
         typer.echo(f"run {run}: {len(tasks)} tasks, proposer {spec.proposer}, regime {spec.regime}; ledger {ledger}", err=True)
         typer.echo(f"  (if it stops, continue with: proctor run --resume {run} --ledger {ledger})", err=True)
-        result = _with_progress(loop, tasks, answers)
+        try:
+            result = _with_progress(loop, tasks, answers)
+        except KeyboardInterrupt:
+            typer.echo(f"interrupted; continue with: proctor run --resume {run} --ledger {ledger}", err=True)
+            raise typer.Exit(130) from None
         summary = _audit_summary(loop.recorder.ledger, run)
     _report(result, summary, ledger, as_json)
 

@@ -89,6 +89,8 @@ class _Nodes:
         proposal = self.proposer.propose(task, feedback)
         if proposal.task_id != task.id:
             raise InputError(f"proposer {self.proposer.name!r} answered task {proposal.task_id!r} when asked for {task.id!r}")
+        if self.recorder.recorded(f"proposal:{proposal.id}") is not None:  # its records would be taken for retries and dropped
+            raise InputError(f"proposer {self.proposer.name!r} reused proposal id {proposal.id!r}; each proposal needs a new id")
         return {"proposal": proposal.model_dump(mode="json"), "started": started, "claim": None, "verdict": None, "approval": None}
 
     def self_check(self, state: LoopState) -> dict[str, Any]:

@@ -151,3 +151,15 @@ def test_async_entry_points_give_the_same_results(pipeline, namespace_sandbox, l
 
     result, gated = asyncio.run(both())
     assert result.outcomes == {"inc": "accepted"} and not gated.accepted
+
+
+def test_a_proposer_that_reuses_a_proposal_id_is_stopped_before_records_are_lost(pipeline, ledger_path):
+    from proctor.errors import InputError
+
+    class Reusing(ScriptedProposer):
+        def propose(self, task, feedback):
+            return super().propose(task, feedback).model_copy(update={"id": "same"})
+
+    with pytest.raises(InputError, match="reused proposal id 'same'"):
+        run_loop([INC], Reusing({"inc": [BAD["inc"], GOOD["inc"]]}), pipeline, ledger_path, run="r")
+    assert len(entries(ledger_path, "r", "decision")) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -122,3 +123,22 @@ def test_proctor_run_killed_with_sigkill_resumes_without_duplicates(tmp_path):
     assert len(entries(ledger, "k", "run_end")) == 1
     audit = subprocess.run([sys.executable, "-m", "proctor", "audit", str(ledger)], capture_output=True, text=True)
     assert audit.returncode == 0 and "integrity OK" in audit.stdout, audit.stdout
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_proctor_run_with_a_resume_hint_and_no_traceback(tmp_path):
+    ledger = tmp_path / "k.ledger"
+    command = [sys.executable, "-m", "proctor", "run", "--limit", "40", "--verifiers", "tests", "--ledger", str(ledger), "--run", "k"]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and child.poll() is None and _decided(ledger) < 2:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert "continue with: proctor run --resume k" in stderr and "Traceback" not in stderr
+    resume = [sys.executable, "-m", "proctor", "run", "--resume", "k", "--ledger", str(ledger), "--json"]
+    resumed = subprocess.run(resume, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    report = json.loads(resumed.stdout)
+    assert report["ended"] and len(report["outcomes"]) == 40 and report["audit"]["proposals"] == len(entries(ledger, "k", "decision"))
