@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 ledger_app = typer.Typer(help="Show, export, checkpoint and sign proctor ledgers.", no_args_is_help=True)
 
+KEY_HELP = "Sign the ledger's checkpoints with this Ed25519 private key (see `proctor ledger keygen`)."
 LEDGER_HELP = "A ledger file written by proctor (read-only: safe on a ledger another process is writing)."
 
 
@@ -22,6 +23,13 @@ def open_ledger(path: Path, *, readonly: bool = True) -> Ledger:
     from proctor.ledger import Ledger
 
     return Ledger(path, readonly=readonly)
+
+
+def open_writer(path: Path, key: Path | None) -> Ledger:
+    """The ledger at ``path`` for appending, signing its checkpoints with ``key`` when given."""
+    from proctor.ledger import Ledger, load_key
+
+    return Ledger(path, signing_key=load_key(key) if key else None)
 
 
 def audit(
@@ -179,3 +187,81 @@ def keygen(key: Path = typer.Argument(..., help="Where to write the new private 
     except FileExistsError:
         raise InputError(f"{key}: already exists; refusing to overwrite a key") from None
     typer.echo(public)
+
+
+@ledger_app.command("prove")
+def prove(
+    ledger: Path = typer.Argument(..., help=LEDGER_HELP, show_default=False),
+    seq: int = typer.Argument(
+        None, min=1, help="The entry number to prove included (omit with --anchor: prove consistency).", show_default=False
+    ),
+    anchor: Path = typer.Option(
+        None, "--anchor", help="A checkpoint exported earlier: prove against its root instead of the current one."
+    ),
+) -> None:
+    """Prove an entry is in the ledger's Merkle tree, or that the ledger extends an anchor; exit 1 if the proof fails.
+
+    With SEQ: an RFC 6962 inclusion proof of that entry in the tree of the anchor (or of the whole
+    ledger now). Without SEQ, with --anchor: a consistency proof that the ledger now extends the
+    anchored one. Prints the proof as JSON, checked element by element as RFC 9162 says, so it can
+    be handed to someone who trusts only the root.
+    """
+    from proctor.ledger import read_anchor
+
+    if seq is None and anchor is None:
+        raise InputError("give an entry number to prove included, or --anchor FILE to prove the ledger extends it")
+    kept = read_anchor(anchor) if anchor is not None else None
+    with open_ledger(ledger) as book:
+        if kept is not None and kept.ledger != book.ledger_id:
+            raise InputError(f"{anchor}: anchors ledger {kept.ledger}, but {ledger} is ledger {book.ledger_id}")
+        proof = _inclusion(book, seq, kept) if seq is not None else _consistency(book, kept)
+    typer.echo(json.dumps(proof))
+    if not proof["verified"]:
+        typer.secho("proctor: the proof does NOT verify", err=True, fg="red")
+        raise typer.Exit(IntegrityError.exit_code)
+
+
+def _inclusion(book: Ledger, seq: int, kept: Any) -> dict[str, Any]:
+    from proctor.ledger import leaf_hash, root, verify_inclusion
+
+    size = kept.size if kept is not None else book.size
+    if seq > size:
+        raise InputError(f"entry {seq} is not in a tree of {size} entries")
+    entry = next(book.entries(start=seq))
+    leaves = book.leaves(size)
+    tree_root = bytes.fromhex(kept.root) if kept is not None else root(leaves)
+    path = book.inclusion_proof(seq, size)
+    ok = verify_inclusion(leaf_hash(entry.payload), seq - 1, size, path, tree_root)
+    return {
+        "ledger": book.ledger_id,
+        "entry": {"seq": seq, "id": entry.id, "kind": entry.kind, "leaf": leaf_hash(entry.payload).hex()},
+        "size": size,
+        "root": tree_root.hex(),
+        "proof": [h.hex() for h in path],
+        "verified": ok,
+    }
+
+
+def _consistency(book: Ledger, kept: Any) -> dict[str, Any]:
+    from proctor.ledger import root, verify_consistency
+
+    if kept.size > book.size:
+        return {
+            "ledger": book.ledger_id,
+            "first": kept.size,
+            "size": book.size,
+            "verified": False,
+            "why": "the ledger is shorter than the anchor",
+        }
+    new_root = root(book.leaves(book.size))
+    path = book.consistency_proof(kept.size, book.size)
+    ok = verify_consistency(kept.size, bytes.fromhex(kept.root), book.size, new_root, path)
+    return {
+        "ledger": book.ledger_id,
+        "first": kept.size,
+        "first_root": kept.root,
+        "size": book.size,
+        "root": new_root.hex(),
+        "proof": [h.hex() for h in path],
+        "verified": ok,
+    }

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from proctor.cli._ledger import _print_run
+from proctor.cli._ledger import KEY_HELP, _print_run, open_writer
 from proctor.cli._sandbox import BACKEND_HELP, UNSAFE_HELP, open_sandbox
 from proctor.cli._verify import VERIFIERS_HELP, _pipeline
 from proctor.errors import InputError
@@ -58,6 +58,22 @@ class RunSpec:
         return cls(**cli)
 
 
+@dataclass(frozen=True)
+class Files:
+    """Where a run lives: its ledger, its LangGraph state (default LEDGER.state) and the key that signs its checkpoints."""
+
+    ledger: Path
+    state_option: Path | None = None
+    key: Path | None = None
+
+    @property
+    def state(self) -> Path:
+        return self.state_option or self.ledger.with_name(self.ledger.name + ".state")
+
+    def open_ledger(self) -> Ledger:
+        return open_writer(self.ledger, self.key)
+
+
 def run(
     tasks: str = typer.Argument("humaneval", help="humaneval, humaneval:HumanEval/13, or a task file (.json, .jsonl, .toml)."),
     proposer: str = typer.Option(DEFAULT_PROPOSER, "--proposer", "-p", help=PROPOSER_HELP),
@@ -80,6 +96,7 @@ def run(
     run_id: str = typer.Option(None, "--run", help="Name the run (default: a new random id)."),
     resume: str = typer.Option(None, "--resume", help="Continue this run from LEDGER and its state; its recorded options are used."),
     as_json: bool = typer.Option(False, "--json", help="Print the run's outcome and audit summary as one JSON object."),
+    key: Path = typer.Option(None, "--key", help=KEY_HELP),
 ) -> None:
     """Run propose → self-check → verify → decide → record over tasks, and summarise the run from the ledger.
 
@@ -91,8 +108,9 @@ def run(
     """
     from proctor.loop import APPROVAL_POLICIES, REGIMES
 
+    files = Files(ledger, state, key)
     if resume:
-        _resume(ledger, state, resume, as_json)
+        _execute(_recorded_spec(ledger, resume), files, resume, None, as_json)
         return
     if regime not in REGIMES:
         raise InputError(f"--regime must be one of {', '.join(REGIMES)} (got {regime!r})")
@@ -101,12 +119,7 @@ def run(
     budget = {"cycles": cycles, "proposals": max_proposals, "seconds": max_seconds, "tokens": max_tokens, "cost": max_cost}
     names = [n.strip() for n in verifiers.split(",") if n.strip()] if verifiers else None
     spec = RunSpec(tasks, limit, proposer, regime, approval, names, sandbox, unsafe_local, not no_shadow, budget)
-    _execute(spec, ledger, state, run_id, None, as_json)
-
-
-def _resume(ledger: Path, state: Path | None, run_id: str, as_json: bool) -> None:
-    spec = _recorded_spec(ledger, run_id)
-    _execute(spec, ledger, state, run_id, None, as_json)
+    _execute(spec, files, run_id, None, as_json)
 
 
 def _recorded_spec(ledger: Path, run_id: str) -> RunSpec:
@@ -122,12 +135,8 @@ def _recorded_spec(ledger: Path, run_id: str) -> RunSpec:
         return RunSpec.from_config(start.data["config"], run_id)
 
 
-def _state_path(ledger: Path, state: Path | None) -> Path:
-    return state or ledger.with_name(ledger.name + ".state")
-
-
 @contextmanager
-def _loop(spec: RunSpec, ledger: Path, state: Path | None, run_id: str | None) -> Iterator[tuple[Loop, list[Task]]]:
+def _loop(spec: RunSpec, files: Files, run_id: str | None) -> Iterator[tuple[Loop, list[Task]]]:
     """The configured loop and its tasks, with the sandbox open."""
     from proctor.loop import Budget, Loop, make_proposer
     from proctor.tasks import resolve_tasks
@@ -136,29 +145,28 @@ def _loop(spec: RunSpec, ledger: Path, state: Path | None, run_id: str | None) -
     tasks = list(resolve_tasks(spec.tasks).values())[: spec.limit]
     proposer = make_proposer(spec.proposer)
     budget = Budget.model_validate({k: v for k, v in spec.budget.items() if v is not None})
-    with open_sandbox(spec.sandbox, spec.unsafe_local) as box:
+    with open_sandbox(spec.sandbox, spec.unsafe_local) as box, files.open_ledger() as book:
         if spec.verifiers:
             named_pipeline(spec.verifiers, box)  # unknown names fail here, before the run is recorded
         loop = Loop(
             proposer,
             lambda task: _pipeline(task, spec.verifiers, box),
-            ledger,
+            book,
             run=run_id,
             regime=spec.regime,  # type: ignore[arg-type]
             budget=budget,
             approval=spec.approval,  # type: ignore[arg-type]
             shadow=spec.shadow,
-            state=_state_path(ledger, state),
+            state=files.state,
             config=spec.as_config(),
         )
         with loop:
             yield loop, tasks
 
 
-def _execute(
-    spec: RunSpec, ledger: Path, state: Path | None, run_id: str | None, answers: dict[str, Any] | None, as_json: bool
-) -> None:
-    with _loop(spec, ledger, state, run_id) as (loop, tasks):
+def _execute(spec: RunSpec, files: Files, run_id: str | None, answers: dict[str, Any] | None, as_json: bool) -> None:
+    ledger = files.ledger
+    with _loop(spec, files, run_id) as (loop, tasks):
         run = loop.recorder.run
         typer.echo(f"run {run}: {len(tasks)} tasks, proposer {spec.proposer}, regime {spec.regime}; ledger {ledger}", err=True)
         typer.echo(f"  (if it stops, continue with: proctor run --resume {run} --ledger {ledger})", err=True)
@@ -219,13 +227,15 @@ def approve(
     note: str = typer.Option("", "--note", help="Why, for the ledger."),
     state: Path = typer.Option(None, "--state", help="The loop's state (default: LEDGER.state)."),
     show_code: bool = typer.Option(False, "--code", help="When listing, print each proposal's code."),
+    key: Path = typer.Option(None, "--key", help=KEY_HELP),
 ) -> None:
     """List the acceptances waiting for a human, or answer one and let its run continue.
 
     The answer is recorded in the ledger (who, when, approved or not, why); the run then goes
     on from where it paused and, once nothing else waits, records its end.
     """
-    waiting = _waiting(ledger, state)
+    files = Files(ledger, state, key)
+    waiting = _waiting(files)
     if proposal is None:
         _list_waiting(waiting, show_code)
         return
@@ -238,15 +248,15 @@ def approve(
         )
     spec, run_id, pending = match[0]
     answer = {"approved": yes, "by": by or getpass.getuser(), "note": note}
-    _execute(spec, ledger, state, run_id, {pending.proposal_id: answer}, as_json=False)
+    _execute(spec, files, run_id, {pending.proposal_id: answer}, as_json=False)
 
 
-def _waiting(ledger: Path, state: Path | None) -> list[tuple[RunSpec, str, list[Any]]]:
+def _waiting(files: Files) -> list[tuple[RunSpec, str, list[Any]]]:
     from proctor.cli._ledger import open_ledger
 
-    if not _state_path(ledger, state).exists():
-        raise InputError(f"{_state_path(ledger, state)}: no loop state (proctor run writes it beside the ledger)")
-    with open_ledger(ledger) as book:
+    if not files.state.exists():
+        raise InputError(f"{files.state}: no loop state (proctor run writes it beside the ledger)")
+    with open_ledger(files.ledger) as book:
         open_runs = [r for r in book.runs() if book.get(f"{r}:run_end") is None and book.get(f"{r}:run_start") is not None]
         configs = {r: book.get(f"{r}:run_start").data["config"] for r in open_runs}  # type: ignore[union-attr]
     found = []
@@ -254,7 +264,7 @@ def _waiting(ledger: Path, state: Path | None) -> list[tuple[RunSpec, str, list[
         if config.get("command") != "run" or config.get("cli", {}).get("approval", "never") == "never":
             continue
         spec = RunSpec.from_config(config, run_id)
-        with _loop(spec, ledger, state, run_id) as (loop, tasks):
+        with _loop(spec, files, run_id) as (loop, tasks):
             found.append((spec, run_id, loop.pending(tasks)))
     return found
 

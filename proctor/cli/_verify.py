@@ -7,12 +7,14 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from proctor.cli._ledger import KEY_HELP, open_writer
 from proctor.cli._sandbox import BACKEND_HELP, UNSAFE_HELP, open_sandbox
 from proctor.errors import InputError
 
@@ -42,6 +44,7 @@ def verify(
     ks: str = typer.Option("1,10,100", "--k", help="Batch mode: the k of pass@k, comma-separated."),
     unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP),
     ledger: Path = typer.Option(None, "--ledger", help="Record the task, candidate, every verdict and the decision in this ledger."),
+    key: Path = typer.Option(None, "--key", help=KEY_HELP),
 ) -> None:
     """Judge a candidate with independent verifiers; exit 0 accepted, 1 rejected, 2 bad input, 3 unavailable.
 
@@ -53,11 +56,11 @@ def verify(
     if samples is not None:
         if task or candidate:
             raise InputError("--samples takes the tasks from --tasks; give no TASK or CANDIDATE with it")
-        _batch(samples, tasks, out, workers, _ks(ks), names, sandbox, unsafe_local, ledger)
+        _batch(samples, tasks, out, workers, _ks(ks), names, sandbox, unsafe_local, partial(_recording, ledger, key))
         return
     if not task or candidate is None:
         raise InputError("give TASK and CANDIDATE (or --samples FILE); see proctor verify --help")
-    _single(task, candidate, as_json, names, sandbox, unsafe_local, ledger)
+    _single(task, candidate, as_json, names, sandbox, unsafe_local, partial(_recording, ledger, key))
 
 
 def _pipeline(task: Task, names: list[str] | None, box: Sandbox) -> Verifier:
@@ -73,7 +76,7 @@ def _single(
     names: list[str] | None,
     backend: str | None,
     unsafe_local: bool,
-    ledger: Path | None,
+    recording: Callable[[dict[str, Any]], AbstractContextManager[Record]],
 ) -> None:
     from proctor.models import Proposal
     from proctor.tasks import resolve_task
@@ -82,7 +85,7 @@ def _single(
     task = resolve_task(task_ref)
     code = _read_candidate(candidate)
     with (
-        _recording(ledger, {"command": "verify", "task": task_ref, "candidate": str(candidate), "verifiers": names}) as record,
+        recording({"command": "verify", "task": task_ref, "candidate": str(candidate), "verifiers": names}) as record,
         open_sandbox(backend, unsafe_local) as box,
     ):
         pipeline = _pipeline(task, names, box)
@@ -101,14 +104,14 @@ Record = Callable[["Task", "Proposal", "Verdict"], None]
 
 
 @contextmanager
-def _recording(path: Path | None, config: dict[str, Any]) -> Iterator[Record]:
+def _recording(path: Path | None, key: Path | None, config: dict[str, Any]) -> Iterator[Record]:
     """A function that records one verification in the ledger at ``path`` (nothing without one)."""
     if path is None:
         yield lambda task, proposal, verdict: None
         return
-    from proctor.ledger import Ledger, Recorder
+    from proctor.ledger import Recorder
 
-    with Ledger(path) as book:
+    with open_writer(path, key) as book:
         recorder = Recorder(book)
         recorder.start(config)
         results = Counter[str]()
@@ -178,7 +181,7 @@ def _batch(
     names: list[str] | None,
     backend: str | None,
     unsafe_local: bool,
-    ledger: Path | None,
+    recording: Callable[[dict[str, Any]], AbstractContextManager[Record]],
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -192,7 +195,7 @@ def _batch(
     columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     config = {"command": "verify --samples", "samples": str(path), "tasks": tasks_ref, "verifiers": names}
     with (
-        _recording(ledger, config) as record,
+        recording(config) as record,
         open_sandbox(backend, unsafe_local) as box,
         Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar,
     ):

@@ -166,3 +166,41 @@ def test_batch_verify_records_every_sample_in_one_run(tmp_path):
     assert proctor("verify", "--samples", str(samples), "--verifiers", "tests", "--k", "1", "--ledger", str(book)).returncode == 0
     (run,) = json.loads(proctor("audit", str(book), "--json").stdout)["runs"]
     assert (run["tasks"], run["proposals"], run["accepted"], run["verified_pass"]) == (2, 2, 1, 1)
+
+
+def test_prove_inclusion_and_consistency_against_an_anchor(verified_ledger, tmp_path):
+    anchor = tmp_path / "anchor.json"
+    assert proctor("ledger", "checkpoint", str(verified_ledger), "--export", str(anchor)).returncode == 0
+    size = json.loads(anchor.read_text())["size"]
+    (tmp_path / "good.py").write_text("def inc(x):\n    return x + 1\n")
+    proctor("verify", str(tmp_path / "t.toml"), str(tmp_path / "good.py"), "--verifiers", "tests", "--ledger", str(verified_ledger))
+    included = proctor("ledger", "prove", str(verified_ledger), "3", "--anchor", str(anchor))
+    proof = json.loads(included.stdout)
+    assert included.returncode == 0 and proof["verified"] and proof["size"] == size and proof["entry"]["seq"] == 3
+    assert proof["root"] == json.loads(anchor.read_text())["root"] and len(proof["proof"]) >= 1
+    now = json.loads(proctor("ledger", "prove", str(verified_ledger), str(size + 2)).stdout)
+    assert now["verified"] and now["size"] > size
+    extends = proctor("ledger", "prove", str(verified_ledger), "--anchor", str(anchor))
+    assert extends.returncode == 0 and json.loads(extends.stdout)["first"] == size
+
+    forged = json.loads(anchor.read_text()) | {"root": "ab" * 32}
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    for args in (["3"], []):
+        done = proctor("ledger", "prove", str(verified_ledger), *args, "--anchor", str(tmp_path / "forged.json"))
+        assert done.returncode == 1 and not json.loads(done.stdout)["verified"] and "does NOT verify" in done.stderr
+    outside = proctor("ledger", "prove", str(verified_ledger), str(size + 1), "--anchor", str(anchor))
+    assert outside.returncode == 2 and f"not in a tree of {size} entries" in outside.stderr
+    assert proctor("ledger", "prove", str(verified_ledger)).returncode == 2
+
+
+def test_verify_and_run_sign_their_checkpoints_with_key(tmp_path):
+    public = proctor("ledger", "keygen", str(tmp_path / "key.pem")).stdout.strip()
+    (tmp_path / "t.toml").write_text(TOML_TASK)
+    (tmp_path / "good.py").write_text("def inc(x):\n    return x + 1\n")
+    book = str(tmp_path / "signed.ledger")
+    key = ["--key", str(tmp_path / "key.pem")]
+    assert proctor("verify", str(tmp_path / "t.toml"), str(tmp_path / "good.py"), "--ledger", book, *key).returncode == 0
+    assert proctor("run", "humaneval:HumanEval/0", "--ledger", book, *key).returncode == 0
+    done = proctor("audit", book, "--trusted-key", public, "--json")
+    assert done.returncode == 0, done.stdout
+    assert json.loads(done.stdout)["integrity"]["signed_checkpoints"] == 2
