@@ -128,11 +128,17 @@ def _recorded_spec(ledger: Path, run_id: str) -> RunSpec:
     if not ledger.exists():
         raise InputError(f"{ledger}: no such ledger (give the one the run recorded into with --ledger)")
     with open_ledger(ledger) as book:
-        start = book.get(f"{run_id}:run_start")
-        if start is None:
+        config = _run_config(book, run_id)
+        if config is None:
             runs = ", ".join(book.runs()[-5:]) or "none"
             raise InputError(f"{ledger}: no run {run_id!r} (recent runs: {runs})")
-        return RunSpec.from_config(start.data["config"], run_id)
+        return RunSpec.from_config(config, run_id)
+
+
+def _run_config(book: Ledger, run_id: str) -> dict[str, Any] | None:
+    """The configuration ``run_id`` recorded at its start (None when the ledger has no such run)."""
+    start = book.get(f"{run_id}:run_start")
+    return None if start is None else dict(start.data["config"])
 
 
 @contextmanager
@@ -257,8 +263,8 @@ def _waiting(files: Files) -> list[tuple[RunSpec, str, list[Any]]]:
     if not files.state.exists():
         raise InputError(f"{files.state}: no loop state (proctor run writes it beside the ledger)")
     with open_ledger(files.ledger) as book:
-        open_runs = [r for r in book.runs() if book.get(f"{r}:run_end") is None and book.get(f"{r}:run_start") is not None]
-        configs = {r: book.get(f"{r}:run_start").data["config"] for r in open_runs}  # type: ignore[union-attr]
+        open_runs = [r for r in book.runs() if book.get(f"{r}:run_end") is None]
+        configs = {r: config for r in open_runs if (config := _run_config(book, r)) is not None}
     found = []
     for run_id, config in configs.items():
         if config.get("command") != "run" or config.get("cli", {}).get("approval", "never") == "never":

@@ -65,9 +65,10 @@ def extract_code(text: str, task: Task) -> str:
     A reply that only continues the function's body (as HumanEval completions do) is joined to the prompt.
     """
     blocks: list[str] = _BLOCK.findall(text) or [text]
-    defining = [b for b in blocks if re.search(rf"\bdef\s+{re.escape(task.entry_point)}\s*\(", b)]
+    defines = re.compile(rf"\bdef\s+{re.escape(task.entry_point)}\s*\(")
+    defining = [b for b in blocks if defines.search(b)]
     code = (defining or blocks)[-1].strip("\n") + "\n"
-    if not defining and re.search(rf"\bdef\s+{re.escape(task.entry_point)}\s*\(", task.prompt):
+    if not defining and defines.search(task.prompt):
         code = task.prompt + code
     return code
 

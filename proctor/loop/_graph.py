@@ -57,6 +57,11 @@ class Answer(TypedDict, total=False):
     note: str
 
 
+def run_settings(proposer: Proposer, regime: Regime, budget: Budget, approval: ApprovalPolicy, shadow: bool) -> dict[str, Any]:
+    """How a loop is configured, as its run's start records it."""
+    return {"proposer": proposer.name, "regime": regime, "budget": budget.model_dump(), "approval": approval, "shadow": shadow}
+
+
 class _Nodes:
     """The graph's nodes, bound to one proposer, verifier, ledger recorder and policy."""
 
@@ -72,13 +77,7 @@ class _Nodes:
     ) -> None:
         self.proposer, self.verifier, self.recorder = proposer, verifier, recorder
         self.regime, self.budget, self.approval, self.shadow = regime, budget, approval, shadow
-        self.run_config = {
-            "proposer": proposer.name,
-            "regime": regime,
-            "budget": budget.model_dump(),
-            "approval": approval,
-            "shadow": shadow,
-        }
+        self.run_config = run_settings(proposer, regime, budget, approval, shadow)
 
     # -- nodes --------------------------------------------------------------------------------
 

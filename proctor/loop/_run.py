@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from proctor.errors import InputError
 from proctor.ledger import Ledger, Recorder
-from proctor.loop._graph import SPENT_KEYS, Answer, VerifierSource, build_graph, check_answer, guarded_verify
+from proctor.loop._graph import SPENT_KEYS, Answer, VerifierSource, build_graph, check_answer, guarded_verify, run_settings
 from proctor.loop._policy import ApprovalPolicy, Budget, Regime, decide
 from proctor.loop._proposer import Feedback, Proposer
 from proctor.models import Decision, Proposal, SelfReport, Task, Verdict
@@ -77,19 +77,18 @@ class Loop:
     ) -> None:
         self.budget = budget or Budget()
         self.regime, self.approval, self.shadow = regime, approval, shadow
-        settings = {"regime": regime, "budget": self.budget.model_dump(), "approval": approval, "shadow": shadow}
-        self.config = {**settings, "proposer": proposer.name, **(config or {})}
-        self._parts = (proposer, verifier, ledger, run, state)
+        self.config = {**run_settings(proposer, regime, self.budget, approval, shadow), **(config or {})}
+        self._proposer, self._verifier, self._ledger, self._run, self._state = proposer, verifier, ledger, run, state
         self._stack = ExitStack()
 
     def __enter__(self) -> Loop:
-        proposer, verifier, ledger, run, state = self._parts
+        ledger = self._ledger
         book = ledger if isinstance(ledger, Ledger) else self._stack.enter_context(Ledger(Path(ledger)))
-        self.recorder = Recorder(book, run)
-        self.checkpointer = self._stack.enter_context(_checkpointer(state))
+        self.recorder = Recorder(book, self._run)
+        self.checkpointer = self._stack.enter_context(_checkpointer(self._state))
         self.graph = build_graph(
-            proposer,
-            verifier,
+            self._proposer,
+            self._verifier,
             self.recorder,
             regime=self.regime,
             budget=self.budget,
