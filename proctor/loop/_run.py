@@ -141,17 +141,19 @@ class Loop:
 
         config = self._thread(task)
         snapshot = self.graph.get_state(config)
-        if snapshot.next:
-            paused = _paused(snapshot, result.run, task.id)
-            if paused is None:
-                self.graph.invoke(None, config, durability="sync")  # a run killed mid-task continues where it stopped
-            elif paused.proposal_id in answers:
-                self.graph.invoke(Command(resume=answers[paused.proposal_id]), config, durability="sync")
-        elif not snapshot.values:
+        paused = _paused(snapshot, result.run, task.id)
+        if not snapshot.values:
             if self.budget.exhausted(result.spent, 0):
                 return NOT_STARTED
             start = {"task": task.model_dump(mode="json"), "spent": dict(result.spent)}
             self.graph.invoke(start, config, durability="sync")
+        elif paused is not None:
+            if paused.proposal_id in answers:
+                self.graph.invoke(Command(resume=answers[paused.proposal_id]), config, durability="sync")
+        elif snapshot.values.get("outcome") is None:
+            # Killed mid-task. Not ``snapshot.next``: a kill after a node's writes were saved but
+            # before its step's checkpoint leaves ``next`` empty though the task is not done.
+            self.graph.invoke(None, config, durability="sync")
         return _settle(self.graph.get_state(config), result, task.id)
 
 

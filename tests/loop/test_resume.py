@@ -142,3 +142,31 @@ def test_ctrl_c_stops_proctor_run_with_a_resume_hint_and_no_traceback(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     report = json.loads(resumed.stdout)
     assert report["ended"] and len(report["outcomes"]) == 40 and report["audit"]["proposals"] == len(entries(ledger, "k", "decision"))
+
+
+def test_a_kill_between_a_steps_writes_and_its_checkpoint_still_resumes(pipeline, tmp_path, monkeypatch):
+    """The window SIGKILL found: a node's writes are saved, the checkpoint after its step is not."""
+    from contextlib import nullcontext
+
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    import proctor.loop._run as loop_run
+
+    class DiesAfterSelfCheck(InMemorySaver):
+        armed = True
+
+        def put(self, config, checkpoint, metadata, new_versions):
+            if self.armed and metadata.get("step") == 2 and "claim" in checkpoint["channel_values"]:
+                type(self).armed = False
+                raise Crash
+            return super().put(config, checkpoint, metadata, new_versions)
+
+    saver = DiesAfterSelfCheck()
+    monkeypatch.setattr(loop_run, "_checkpointer", lambda state: nullcontext(saver))
+    ledger = tmp_path / "l.ledger"
+    script = {"inc": [GOOD["inc"]], "double": [GOOD["double"]]}
+    with pytest.raises(Crash):
+        run_loop([INC, DOUBLE], ScriptedProposer(script), pipeline, ledger, run="r")
+    result = run_loop([INC, DOUBLE], ScriptedProposer(script), pipeline, ledger, run="r")
+    assert result.outcomes == {"inc": "accepted", "double": "accepted"}
+    assert [e.data["outcome"] for e in entries(ledger, "r", "decision")] == ["accept", "accept"]
