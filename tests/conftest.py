@@ -64,3 +64,11 @@ def docker_sandbox(docker_engine: None) -> Iterator[object]:
 
     with DockerSandbox(pool=2) as sandbox:
         yield sandbox
+
+
+@pytest.fixture
+def pipeline(namespace_sandbox):
+    """The default verifier pipeline for each task, on the session's namespace sandbox."""
+    from proctor.verifiers import default_pipeline
+
+    return lambda task: default_pipeline(task, namespace_sandbox)

@@ -13,6 +13,7 @@ import typer
 from proctor.cli._ledger import audit, ledger_app
 from proctor.cli._run import approve, run
 from proctor.cli._sandbox import sandbox_app
+from proctor.cli._scenarios import report, scenarios_app
 from proctor.cli._verify import verify
 from proctor.errors import ProctorError
 
@@ -26,10 +27,12 @@ app = typer.Typer(
 )
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(scenarios_app, name="scenarios")
 app.command("run")(run)
 app.command("approve")(approve)
 app.command("verify")(verify)
 app.command("audit")(audit)
+app.command("report")(report)
 
 
 @app.callback()

@@ -8,7 +8,7 @@ verified ledger into per-run findings (claim-vs-verdict matrix, false-accept rat
 accepted hacks). The Merkle functions implement RFC 6962 proofs for anchoring elsewhere.
 """
 
-from proctor.ledger._audit import Auditor, RunAudit
+from proctor.ledger._audit import Auditor, ProposalRecord, RunAudit
 from proctor.ledger._canonical import canonical, parse
 from proctor.ledger._checkpoint import Checkpoint, generate_key, load_key, read_anchor, write_anchor
 from proctor.ledger._events import EVENT_KINDS, Recorder, package_versions
@@ -37,6 +37,7 @@ __all__ = [
     "IntegrityReport",
     "Ledger",
     "Problem",
+    "ProposalRecord",
     "Recorder",
     "RunAudit",
     "canonical",

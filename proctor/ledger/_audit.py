@@ -36,6 +36,8 @@ class ProposalRecord:
     outcome: str | None = None
     approved: bool | None = None
     hack: bool = False
+    attempt: int = 1
+    label: str | None = None  # what the proposer says it made (simulated ones: correct, mutant or hack)
 
     @property
     def verified(self) -> bool:
@@ -129,8 +131,10 @@ def _task(audit: RunAudit, data: dict[str, Any], at: str) -> None:
 
 def _proposal(audit: RunAudit, data: dict[str, Any], at: str) -> None:
     record = audit.proposal(data["id"])
-    record.task_id = data.get("task_id", "")
-    record.hack = record.hack or bool(data.get("metadata", {}).get("hack"))
+    metadata = data.get("metadata") or {}
+    record.task_id, record.attempt = data.get("task_id", ""), int(data.get("attempt", 1))
+    record.label = metadata.get("simulated")
+    record.hack = record.hack or bool(metadata.get("hack"))
 
 
 def _self_report(audit: RunAudit, data: dict[str, Any], at: str) -> None:
@@ -147,7 +151,7 @@ def _verdict(audit: RunAudit, data: dict[str, Any], at: str) -> None:
 def _oracle_verdict(audit: RunAudit, data: dict[str, Any], at: str) -> None:
     record = audit.proposal(data["proposal_id"])
     record.oracle.append(data["status"])
-    record.hack = record.hack or bool((data.get("evidence") or {}).get("hack"))
+    record.hack = record.hack or bool((data.get("evidence") or {}).get("hack")) or _flags_hack(data)
 
 
 def _decision(audit: RunAudit, data: dict[str, Any], at: str) -> None:

@@ -74,8 +74,9 @@ class _Nodes:
         budget: Budget,
         approval: ApprovalPolicy,
         shadow: bool,
+        oracle: VerifierSource | None = None,
     ) -> None:
-        self.proposer, self.verifier, self.recorder = proposer, verifier, recorder
+        self.proposer, self.verifier, self.recorder, self.oracle = proposer, verifier, recorder, oracle
         self.regime, self.budget, self.approval, self.shadow = regime, budget, approval, shadow
         self.run_config = run_settings(proposer, regime, budget, approval, shadow)
 
@@ -110,8 +111,7 @@ class _Nodes:
         if self.regime in ("self", "none") and not self.shadow:
             return {"verdict": None}
         task, proposal = _task(state), _proposal(state)
-        verifier = self.verifier if isinstance(self.verifier, Verifier) else self.verifier(task)
-        return {"verdict": guarded_verify(verifier, task, proposal).model_dump(mode="json")}
+        return {"verdict": guarded_verify(_resolve(self.verifier, task), task, proposal).model_dump(mode="json")}
 
     def decide(self, state: LoopState) -> dict[str, Any]:
         proposal, claim, verdict = _proposal(state), _claim(state), _verdict(state)
@@ -148,7 +148,8 @@ class _Nodes:
             self.recorder.start(self.run_config)
             self.recorder.task(task)
         verdict = _verdict(state)
-        self.recorder.cycle(proposal, _claim(state), [verdict] if verdict else [], decision)
+        oracle = [guarded_verify(_resolve(self.oracle, task), task, proposal)] if self.oracle is not None else []
+        self.recorder.cycle(proposal, _claim(state), [verdict] if verdict else [], decision, oracle=oracle)
         if approval := state.get("approval"):
             self.recorder.approval(proposal.id, approved=approval["approved"], by=approval["by"], note=approval["note"])
         outcome = {"accept": "accepted", "reject": "rejected"}.get(decision.outcome)
@@ -170,6 +171,10 @@ class _Nodes:
         if verdict is not None and self.regime in ("external", "hybrid"):
             return Feedback.from_verdict(verdict, attempt).model_dump(mode="json")
         return Feedback.from_claim(claim, attempt).model_dump(mode="json")
+
+
+def _resolve(source: VerifierSource, task: Task) -> Verifier:
+    return source if isinstance(source, Verifier) else source(task)
 
 
 def guarded_verify(verifier: Verifier, task: Task, proposal: Proposal) -> Verdict:
@@ -230,6 +235,7 @@ def build_graph(
     approval: ApprovalPolicy = "never",
     shadow: bool = True,
     checkpointer: Any = None,
+    oracle: VerifierSource | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """The loop for one task as a compiled LangGraph graph; add it as a node of your own graph.
 
@@ -240,13 +246,15 @@ def build_graph(
     With ``shadow`` (the default), the ``self`` and ``none`` regimes still run the verifiers
     and record their verdicts, which then do not decide. An approval policy other than
     ``never`` needs a ``checkpointer``: the graph pauses with ``interrupt`` and is resumed with
-    ``Command(resume={"approved": ..., "by": ...})``.
+    ``Command(resume={"approved": ..., "by": ...})``. An ``oracle`` (scenarios' held-out ground
+    truth) judges each proposal in the record node; its verdict goes to the ledger as an
+    ``oracle_verdict`` and never into the graph's state, so nothing the loop decides can see it.
     """
     from langgraph.graph import END, START, StateGraph
 
     if approval != "never" and checkpointer is None:
         raise InputError(f"approval policy {approval!r} pauses the graph, which needs a checkpointer to resume from")
-    nodes = _Nodes(proposer, verifier, recorder, regime, budget or Budget(), approval, shadow)
+    nodes = _Nodes(proposer, verifier, recorder, regime, budget or Budget(), approval, shadow, oracle)
     graph = StateGraph(LoopState)
     for name in ("propose", "self_check", "verify", "decide", "approve", "record"):
         graph.add_node(name, getattr(nodes, name))

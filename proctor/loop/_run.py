@@ -74,8 +74,10 @@ class Loop:
         shadow: bool = True,
         state: str | Path | None = None,
         config: Mapping[str, Any] | None = None,
+        oracle: VerifierSource | None = None,
     ) -> None:
         self.budget = budget or Budget()
+        self.oracle = oracle
         self.regime, self.approval, self.shadow = regime, approval, shadow
         self.config = {**run_settings(proposer, regime, self.budget, approval, shadow), **(config or {})}
         self._proposer, self._verifier, self._ledger, self._run, self._state = proposer, verifier, ledger, run, state
@@ -95,6 +97,7 @@ class Loop:
             approval=self.approval,
             shadow=self.shadow,
             checkpointer=self.checkpointer,
+            oracle=self.oracle,
         )
         return self
 
@@ -171,7 +174,8 @@ def run_loop(
 
     Options are ``Loop``'s: ``run`` (an id; new when None), ``regime``, ``budget``,
     ``approval``, ``shadow``, ``state`` (the LangGraph SQLite checkpoint file that makes the
-    run resumable; in memory when None) and ``config`` (recorded in the run's start).
+    run resumable; in memory when None), ``config`` (recorded in the run's start) and ``oracle``
+    (held-out ground truth, recorded beside each cycle and never shown to the loop).
     Everything is recorded in ``ledger`` under the run. Calling again with the same ``run`` and
     ``state`` skips finished tasks, continues interrupted ones where they stopped (nothing is
     recorded twice), and resumes paused approvals that ``answers`` answers (proposal id →

@@ -55,20 +55,24 @@ class Profile(BaseModel):
     def after(self, accepted: Mapping[str, int]) -> Profile:
         """The profile after training on what was accepted (expert iteration on the loop's output).
 
-        Accepted correct answers raise competence; accepted bugs lower it and, like accepted
-        hacks, teach the proposer that wrong answers pass (overconfidence rises); accepted hacks
-        make hacking likelier.
+        Each propensity moves ``learning_rate`` of the way toward the accepted mix: competence
+        toward the share of correct answers among the accepted honest ones, hacking toward the
+        share of hacks. Every accepted wrong answer (a bug or a hack) teaches the proposer that
+        wrong answers pass, so overconfidence moves toward 1 by the share of wrong ones.
         """
-        total = sum(accepted.values())
+        counts = {kind: accepted.get(kind, 0) for kind in KINDS}
+        total = sum(counts.values())
         if not total:
             return self
-        share = {kind: accepted.get(kind, 0) / total for kind in KINDS}
+        honest = counts["correct"] + counts["mutant"]
         step = self.learning_rate
+        toward_correct = counts["correct"] / honest - self.competence if honest else 0.0
+        wrong = (counts["mutant"] + counts["hack"]) / total
         return self.model_copy(
             update={
-                "competence": _clamp(self.competence + step * (share["correct"] - share["mutant"])),
-                "overconfidence": _clamp(self.overconfidence + step * (share["mutant"] + share["hack"])),
-                "hack": _clamp(self.hack + step * share["hack"]),
+                "competence": _clamp(self.competence + step * toward_correct),
+                "overconfidence": _clamp(self.overconfidence + step * wrong * (1 - self.overconfidence)),
+                "hack": _clamp(self.hack + step * (counts["hack"] / total - self.hack)),
             }
         )
 
@@ -225,19 +229,29 @@ def _caller_frame(task: Task) -> str:
 
 
 _DOCTEST = re.compile(r">>>\s*(.+?)\n\s*([^\n>][^\n]*)")
+_VISIBLE_ASSERT = re.compile(r"assert\s+(candidate\(.*\))\s*==\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _visible_examples(task: Task) -> dict[str, Any]:
+    """What the task shows of its checks: docstring examples, test asserts and cases, as repr(args) → expected."""
+    table: dict[str, Any] = {}
+    pairs = [*_DOCTEST.findall(task.prompt), *_VISIBLE_ASSERT.findall(task.tests or "")]
+    for call, result in pairs:
+        try:
+            tree = ast.parse(call.strip(), mode="eval").body
+            if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id in (task.entry_point, "candidate"):
+                table[repr(tuple(ast.literal_eval(a) for a in tree.args))] = ast.literal_eval(result.strip())
+        except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+            continue
+    for case in task.cases:
+        if not case.kwargs:
+            table[repr(tuple(case.args))] = case.expected
+    return table
 
 
 def _memorised_examples(task: Task) -> str:
-    """Answers the prompt's visible examples from a table and nothing else: special-casing the visible tests."""
-    table = {}
-    for call, result in _DOCTEST.findall(task.prompt):
-        try:
-            tree = ast.parse(call.strip(), mode="eval").body
-            if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == task.entry_point:
-                args = tuple(ast.literal_eval(a) for a in tree.args)
-                table[repr(args)] = ast.literal_eval(result.strip())
-        except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
-            continue
+    """Answers the task's visible examples and tests from a table and nothing else: special-casing the visible tests."""
+    table = _visible_examples(task)
     if not table:
         return _equal_to_anything(task)
     return f"_SEEN = {table!r}\n\ndef {task.entry_point}(*args):\n    return _SEEN.get(repr(tuple(args)))\n"

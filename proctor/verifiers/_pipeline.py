@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from proctor.errors import InputError
 from proctor.models import Task
@@ -35,13 +35,13 @@ def default_pipeline(task: Task, sandbox: Sandbox) -> Composite:
     return cascade(*members)
 
 
-def named_pipeline(names: Sequence[str], sandbox: Sandbox) -> Composite:
-    """A cascade of the named verifiers, in the order given."""
-    members: list[Verifier] = []
+def named_pipeline(names: Sequence[str], sandbox: Sandbox, *, optional_names: Collection[str] = ()) -> Composite:
+    """A cascade of the named verifiers, in the order given; those in ``optional_names`` may say ``unknown``."""
+    members: list[Verifier | Optional] = []
     for name in names:
-        if name not in verifier_names():
+        if name not in DEFAULT_ORDER and name not in verifier_names():  # installed plugins are looked up only when needed
             raise InputError(f"unknown verifier {name!r} (known: {', '.join(verifier_names())})")
-        members.append(_build(name, sandbox))
+        members.append(_maybe_optional(_build(name, sandbox), name, set(names) - set(optional_names)))
     if not members:
         raise InputError("--verifiers names no verifier")
     return cascade(*members)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 
-def proctor(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "proctor", *args], capture_output=True, text=True, timeout=120)
+def proctor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "proctor", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 def test_run_prints_output_and_exits_0_even_when_the_script_fails(tmp_path):

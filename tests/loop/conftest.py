@@ -6,7 +6,6 @@ import pytest
 
 from proctor.ledger import Auditor, Ledger
 from proctor.models import Task
-from proctor.verifiers import default_pipeline
 
 INC = Task(
     id="inc",
@@ -24,11 +23,6 @@ DOUBLE = Task(
 )
 GOOD = {"inc": INC.reference, "double": DOUBLE.reference}
 BAD = {"inc": "def inc(x: int) -> int:\n    return x + 2\n", "double": "def double(x: int) -> int:\n    return x + x + 1\n"}
-
-
-@pytest.fixture
-def pipeline(namespace_sandbox):
-    return lambda task: default_pipeline(task, namespace_sandbox)
 
 
 @pytest.fixture

@@ -1,0 +1,327 @@
+"""The scenario runner: every run of a suite, across worker processes or a Ray cluster, into one ledger.
+
+Each run (a ``Cell``) is a pure function of the suite, the cell and the proposer's profile: a
+worker runs the loop into a scratch ledger and ships the events back; the driver alone writes
+the suite's ledger, one whole run per transaction. So the ledger never holds half a run, a run
+gives the same results on any engine, and an interrupted suite continues from the runs its
+ledger holds (``run_suite`` skips them). In the ``self-improvement`` style, round r+1 of a
+chain starts from ``Profile.after`` of what round r accepted, read back from those events.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from proctor.errors import InputError
+from proctor.ledger import Event, Ledger
+from proctor.loop import Budget, Loop, Profile, Proposer, SimulatedProposer, make_proposer
+from proctor.models import Task
+from proctor.scenarios._oracle import OPTIONAL_IN_ORACLE, HeldOut, VerdictMemo, loop_view, pipeline
+from proctor.scenarios._suite import Cell, Plan, Suite
+
+Shipped = tuple[str, dict[str, Any], str | None, str, tuple[str, ...]]  # an Event's fields, picklable
+Submit = Callable[["Unit"], "Future[list[Shipped]]"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One run to execute: everything a worker needs, as plain data."""
+
+    suite: dict[str, Any]
+    quick: bool
+    cell: Cell
+    profile: dict[str, Any] | None  # the simulated profile for this round; None for a proposer spec
+    sandbox: str | None = None
+    unsafe: bool = False
+
+
+@dataclass
+class SuiteRun:
+    """What ``run_suite`` did: the runs it executed now, and those the ledger already held."""
+
+    suite: str
+    ledger: Path
+    executed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def run_suite(
+    suite: Suite,
+    ledger: str | Path,
+    *,
+    quick: bool = False,
+    workers: int | None = None,
+    ray: str | None = None,
+    sandbox: str | None = None,
+    unsafe: bool = False,
+    on_run: Callable[[Cell, list[Shipped]], None] | None = None,
+) -> SuiteRun:
+    """Run every cell of ``suite`` not yet in ``ledger``; resumable, deterministic for its seeds.
+
+    ``workers`` processes run cells in parallel (default: one per CPU; 1 runs them in this
+    process); ``ray`` (a cluster address or ``auto``; ``local`` starts one here) runs them as
+    Ray tasks instead. ``on_run(cell, events)`` reports each finished run.
+    """
+    plan = suite.plan(quick)
+    plan.tasks  # noqa: B018  (a bad task reference fails here, before any work)
+    result = SuiteRun(suite.name, Path(ledger))
+    with Ledger(ledger) as book, _engine(workers, ray) as submit:
+        _check_same_suite(book, plan)
+        scheduler = _Scheduler(plan, book, submit, Unit(suite.model_dump(mode="json"), quick, plan.cells()[0], None, sandbox, unsafe))
+        scheduler.start(result)
+        for cell, events in scheduler.finished():
+            result.executed.append(cell.run)
+            if on_run is not None:
+                on_run(cell, events)
+        book.checkpoint()
+    return result
+
+
+class _Scheduler:
+    """Submits each chain's next round as soon as its previous one is in the ledger."""
+
+    def __init__(self, plan: Plan, book: Ledger, submit: Submit, template: Unit) -> None:
+        self.plan, self.book, self.submit, self.template = plan, book, submit, template
+        self.running: dict[Future[list[Shipped]], Cell] = {}
+
+    def start(self, result: SuiteRun) -> None:
+        for cell in self.plan.cells():
+            profile = self._first_profile(cell)
+            while cell.round <= self.plan.rounds and self.book.get(f"{cell.run}:run_end") is not None:
+                result.skipped.append(cell.run)
+                profile = _next_profile(profile, _payloads(self.book.entries(run=cell.run)))
+                cell = _round(cell, cell.round + 1)
+            if cell.round <= self.plan.rounds:
+                self._submit(cell, profile)
+
+    def finished(self) -> Iterator[tuple[Cell, list[Shipped]]]:
+        try:
+            while self.running:
+                done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    cell = self.running.pop(future)
+                    events = future.result()
+                    self.book.extend(Event(*shipped) for shipped in events)
+                    if cell.round < self.plan.rounds:
+                        profile = _next_profile(_recorded_profile(events), ((kind, data) for kind, data, *_ in events))
+                        self._submit(_round(cell, cell.round + 1), profile)
+                    yield cell, events
+        finally:
+            for future in self.running:
+                future.cancel()
+
+    def _first_profile(self, cell: Cell) -> dict[str, Any] | None:
+        simulated = self.plan.profile(cell.profile).simulated
+        return simulated.model_dump() if simulated else None
+
+    def _submit(self, cell: Cell, profile: dict[str, Any] | None) -> None:
+        unit = Unit(**{**self.template.__dict__, "cell": cell, "profile": profile})
+        self.running[self.submit(unit)] = cell
+
+
+def _round(cell: Cell, number: int) -> Cell:
+    return Cell(cell.prefix, cell.profile, cell.regime, cell.seed, number)
+
+
+def _check_same_suite(book: Ledger, plan: Plan) -> None:
+    for run in book.runs():
+        if not run.startswith(plan.prefix + "/"):
+            continue
+        start = book.get(f"{run}:run_start")
+        recorded = start.data["config"].get("scenario", {}).get("digest") if start else None
+        if recorded not in (None, plan.digest):
+            raise InputError(
+                f"{book.path} holds runs of another version of suite {plan.suite.name!r} ({recorded}, now {plan.digest}); "
+                "use another --ledger"
+            )
+        return
+
+
+# -- what a round teaches the next one ----------------------------------------------------------
+
+
+def _payloads(entries: Iterable[Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(entry.kind, entry.data) for entry in entries]
+
+
+def accepted_kinds(payloads: Iterable[tuple[str, dict[str, Any]]]) -> Counter[str]:
+    """How many accepted proposals of each kind (correct, mutant, hack) a run's events hold."""
+    kinds: dict[str, str] = {}
+    accepted: list[str] = []
+    for kind, data in payloads:
+        if kind == "proposal":
+            kinds[data["id"]] = str((data.get("metadata") or {}).get("simulated"))
+        elif kind == "decision" and data.get("outcome") == "accept":
+            accepted.append(data["proposal_id"])
+    return Counter(kinds.get(proposal_id, "unknown") for proposal_id in accepted)
+
+
+def _recorded_profile(events: list[Shipped]) -> dict[str, Any] | None:
+    for kind, data, *_ in events:
+        if kind == "run_start":
+            profile: dict[str, Any] | None = data["config"]["scenario"].get("profile_values")
+            return profile
+    return None
+
+
+def _next_profile(profile: Mapping[str, Any] | None, payloads: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    if profile is None:
+        return None
+    return Profile.model_validate(profile).after(accepted_kinds(payloads)).model_dump()
+
+
+# -- engines -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _engine(workers: int | None, ray: str | None) -> Iterator[Submit]:
+    if ray is not None:
+        with _ray(ray) as submit:
+            yield submit
+        return
+    count = workers or os.cpu_count() or 1
+    if count <= 1:
+        executor: Executor = ThreadPoolExecutor(1, thread_name_prefix="proctor-scenario")  # in this process, one run at a time
+    else:
+        import multiprocessing
+
+        # spawn, not fork: the driver may hold sandbox threads and SQLite connections a fork would copy
+        context = multiprocessing.get_context("spawn")
+        executor = ProcessPoolExecutor(count, mp_context=context, initializer=_ignore_interrupts)
+    with executor as pool:
+        try:
+            yield lambda unit: pool.submit(execute, unit)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the driver, which stops them; finished runs are already in the ledger."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _ray(address: str) -> Iterator[Submit]:
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--ray needs Ray: pip install 'proctor[ray]'") from None
+    options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+    options.update({"include_dashboard": False} if address == "local" else {"address": address})
+    try:
+        ray.init(**options)
+    except ConnectionError as exc:
+        from proctor.errors import UnavailableError
+
+        raise UnavailableError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+    try:
+        remote = ray.remote(num_cpus=1, max_retries=0)(execute)
+        yield lambda unit: remote.remote(unit).future()
+    finally:
+        ray.shutdown()
+
+
+# -- the worker side -----------------------------------------------------------------------------
+
+
+class _Worker:
+    """What one worker process keeps between runs: its sandbox, its verdict memo, resolved suites."""
+
+    def __init__(self) -> None:
+        self.sandboxes: dict[tuple[str | None, bool], Any] = {}
+        self.memo = VerdictMemo()
+        self.plans: dict[str, tuple[Plan, list[Task], HeldOut]] = {}
+
+    def sandbox(self, name: str | None, unsafe: bool) -> Any:
+        from proctor.sandboxes import default_sandbox_name, get_sandbox
+
+        key = (name, unsafe)
+        if key not in self.sandboxes:
+            chosen = name or default_sandbox_name()
+            self.sandboxes[key] = get_sandbox(chosen, unsafe=True) if chosen == "local" and unsafe else get_sandbox(chosen)
+        return self.sandboxes[key]
+
+    def plan(self, unit: Unit) -> tuple[Plan, list[Task], HeldOut]:
+        plan = Suite.model_validate(unit.suite).plan(unit.quick)
+        key = f"{plan.digest}:{unit.sandbox}"
+        if key not in self.plans:
+            box = self.sandbox(unit.sandbox, unit.unsafe)
+            oracle = HeldOut(plan.tasks, pipeline(plan.suite.oracle, box, self.memo, OPTIONAL_IN_ORACLE))
+            self.plans[key] = (plan, [loop_view(task) for task in plan.tasks], oracle)
+        return self.plans[key]
+
+
+_WORKER: _Worker | None = None
+
+
+def execute(unit: Unit) -> list[Shipped]:
+    """Run one cell's loop over the suite's tasks; return the events it recorded, in order."""
+    global _WORKER
+    _WORKER = _WORKER or _Worker()
+    plan, tasks, oracle = _WORKER.plan(unit)
+    verifier = pipeline(plan.suite.verifiers, _WORKER.sandbox(unit.sandbox, unit.unsafe), _WORKER.memo)
+    cell = unit.cell
+    with tempfile.TemporaryDirectory(prefix="proctor-scenario-") as scratch_dir:
+        scratch = Ledger(Path(scratch_dir) / "run.ledger", synchronous="NORMAL", checkpoint_every=0)
+        with scratch:
+            loop = Loop(
+                _proposer(plan, unit),
+                verifier,
+                scratch,
+                run=cell.run,
+                regime=cell.regime,
+                budget=Budget(cycles=plan.cycles),
+                config=_config(plan, unit),
+                oracle=oracle,
+            )
+            with loop:
+                loop.run(tasks)
+            return [_ship(entry, scratch) for entry in scratch.entries()]
+
+
+def _proposer(plan: Plan, unit: Unit) -> Proposer:
+    spec = plan.profile(unit.cell.profile)
+    if spec.proposer is not None:
+        return make_proposer(spec.proposer)
+    # Rounds draw afresh; regimes of one seed and round share draws, so they compare like for like.
+    seed = unit.cell.seed + 10_000 * (unit.cell.round - 1)
+    return SimulatedProposer(Profile.model_validate(unit.profile), seed=seed, name=unit.cell.profile)
+
+
+def _config(plan: Plan, unit: Unit) -> dict[str, Any]:
+    cell = unit.cell
+    scenario = {
+        "suite": plan.suite.name,
+        "digest": plan.digest,
+        "quick": plan.quick,
+        "profile": cell.profile,
+        "profile_values": unit.profile,
+        "proposer_spec": plan.profile(cell.profile).proposer,
+        "regime": cell.regime,
+        "seed": cell.seed,
+        "round": cell.round,
+        "rounds": plan.rounds,
+        "tasks": len(plan.tasks),
+        "impossible": [task.id for task in plan.tasks if task.metadata.get("impossible")],
+        "verifiers": plan.suite.verifiers,
+        "oracle": plan.suite.oracle,
+        "memoised_verdicts": True,
+    }
+    return {"command": "scenario", "scenario": scenario}
+
+
+def _ship(entry: Any, scratch: Ledger) -> Shipped:
+    data = entry.data
+    bodies = tuple(body for digest in (data.get("contents") or {}).values() if (body := scratch.content(digest)) is not None)
+    return entry.kind, data, entry.run, entry.id, bodies

@@ -1,0 +1,115 @@
+"""The runner: the same results in this process, in a process pool and on a Ray cluster; resumable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from proctor.errors import InputError
+from proctor.scenarios import ledger_metrics, load_suite, run_suite
+
+DATA = Path(__file__).with_name("data")
+SUITE = load_suite(DATA / "rounds.toml")
+pytestmark = pytest.mark.slow
+
+
+def _results(path):
+    return [cell.as_dict() for cell in ledger_metrics(path).cells]
+
+
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pool") / "rounds.ledger"
+    run_suite(SUITE, path, workers=2)
+    return path
+
+
+def test_a_suite_gives_the_same_results_in_process_and_in_a_process_pool(tmp_path, pooled):
+    alone = tmp_path / "alone.ledger"
+    run_suite(SUITE, alone, workers=1)
+    assert _results(alone) == _results(pooled)
+    assert len(_results(pooled)) == 4  # 2 regimes × 2 rounds, each over 2 seeds
+
+
+def test_round_two_starts_from_what_round_one_accepted(pooled):
+    cells = {(c["regime"], c["round"]): c for c in _results(pooled)}
+    assert cells[("self", 2)]["profile_values"] != cells[("self", 1)]["profile_values"]
+    assert cells[("self", 2)]["profile_values"]["hack"] > cells[("external", 2)]["profile_values"]["hack"]
+
+
+def test_an_interrupted_suite_continues_from_its_ledger_and_ends_the_same(tmp_path, pooled):
+    path = tmp_path / "resumed.ledger"
+    seen = []
+
+    def stop_after_three(cell, events):
+        seen.append(cell.run)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_suite(SUITE, path, workers=2, on_run=stop_after_three)
+    again = run_suite(SUITE, path, workers=2)
+    assert sorted(again.skipped) == sorted(seen)
+    assert len(again.executed) == SUITE.plan().size() - 3
+    assert _results(path) == _results(pooled)
+    assert run_suite(SUITE, path, workers=1).executed == []  # done: nothing runs twice
+
+
+def test_a_ledger_holding_another_version_of_the_suite_is_refused(tmp_path, pooled):
+    copy = tmp_path / "copy.ledger"
+    shutil.copy(pooled, copy)
+    changed = SUITE.model_copy(update={"cycles": 3})
+    with pytest.raises(InputError, match="another version of suite 'rounds'"):
+        run_suite(changed, copy, workers=1)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory):
+    """A real local Ray cluster (head node, 2 CPUs), started for these tests and stopped after."""
+    ray = shutil.which("ray")
+    if ray is None:
+        pytest.skip("Ray is in the dev extra; install proctor[dev] (.ci/run does)")
+    port = _free_port()
+    temp = tmp_path_factory.mktemp("ray")
+    # Token authentication with this cluster's own token: a token left in ~/.ray by another
+    # cluster must not be the one the cluster or this client picks.
+    token = temp / "auth_token"
+    token.write_text(secrets.token_hex(32))
+    saved = {name: os.environ.get(name) for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH")}
+    os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
+    start = [
+        ray,
+        "start",
+        "--head",
+        "--num-cpus",
+        "2",
+        "--port",
+        str(port),
+        "--include-dashboard=false",
+        "--disable-usage-stats",
+    ]
+    subprocess.run(start, check=True, capture_output=True, timeout=120)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+
+
+def test_a_suite_gives_the_same_results_on_a_ray_cluster(tmp_path, pooled, ray_cluster):
+    path = tmp_path / "ray.ledger"
+    run_suite(SUITE, path, ray=ray_cluster)
+    assert _results(path) == _results(pooled)
