@@ -103,13 +103,14 @@ def _with_progress(
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar:
-        progress = bar.add_task(suite.name, total=suite.plan(quick).size())
+        total = suite.plan(quick).size()
+        progress = bar.add_task(suite.name, total=total)
 
         def finished(cell: Cell, events: list[Any]) -> None:
             bar.update(progress, advance=1, description=f"{cell.profile} · {cell.regime} · seed {cell.seed} · round {cell.round}")
 
         result = run_suite(suite, path, quick=quick, workers=workers, ray=ray, sandbox=sandbox, unsafe=unsafe, on_run=finished)
-        bar.update(progress, completed=suite.plan(quick).size())
+        bar.update(progress, completed=total)
         return result
 
 

@@ -197,7 +197,7 @@ def _reliability(cells: list[CellSummary]) -> Figure:
     ax = figure.subplots()
     ax.plot([0, 1], [0, 1], ":", color="#888", label="perfectly calibrated")
     for profile in dict.fromkeys(c.profile for c in cells):
-        merged = CellSummary("", profile, "", 1, facts=[f for c in cells if c.profile == profile for f in c.facts])
+        merged = _merged(cells, profile)
         points = merged.reliability()
         brier = merged.estimate("brier").mean
         label = f"{profile} (Brier {brier:.2f})" if brier is not None else profile
@@ -211,12 +211,17 @@ def _reliability(cells: list[CellSummary]) -> Figure:
     return figure
 
 
+def _merged(cells: list[CellSummary], profile: str) -> CellSummary:
+    """One profile's cells pooled (over regimes and seeds), for the plots that describe the proposer."""
+    return CellSummary("", profile, "", 1, facts=[f for c in cells if c.profile == profile for f in c.facts])
+
+
 def _confusion(cells: list[CellSummary]) -> Figure:
     profiles = list(dict.fromkeys(c.profile for c in cells))
     figure = _new_figure(3.2 * 2 * len(profiles), 3.2)
     axes = figure.subplots(1, 2 * len(profiles), squeeze=False)
     for k, profile in enumerate(profiles):
-        merged = CellSummary("", profile, "", 1, facts=[f for c in cells if c.profile == profile for f in c.facts])
+        merged = _merged(cells, profile)
         for j, (part, label, rows) in enumerate(
             (("claims", "claim", ("pass", "fail", "unknown", "none")), ("verdicts", "external verdict", ("pass", "not pass", "none")))
         ):

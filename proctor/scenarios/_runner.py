@@ -15,10 +15,10 @@ import os
 import signal
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ class _Scheduler:
             profile = self._first_profile(cell)
             while cell.round <= self.plan.rounds and self.book.get(f"{cell.run}:run_end") is not None:
                 result.skipped.append(cell.run)
-                profile = _next_profile(profile, _payloads(self.book.entries(run=cell.run)))
+                profile = _next_profile(_payloads(self.book.entries(run=cell.run)))
                 cell = _round(cell, cell.round + 1)
             if cell.round <= self.plan.rounds:
                 self._submit(cell, profile)
@@ -113,8 +113,7 @@ class _Scheduler:
                     events = future.result()
                     self.book.extend(Event(*shipped) for shipped in events)
                     if cell.round < self.plan.rounds:
-                        profile = _next_profile(_recorded_profile(events), ((kind, data) for kind, data, *_ in events))
-                        self._submit(_round(cell, cell.round + 1), profile)
+                        self._submit(_round(cell, cell.round + 1), _next_profile([(kind, data) for kind, data, *_ in events]))
                     yield cell, events
         finally:
             for future in self.running:
@@ -125,26 +124,23 @@ class _Scheduler:
         return simulated.model_dump() if simulated else None
 
     def _submit(self, cell: Cell, profile: dict[str, Any] | None) -> None:
-        unit = Unit(**{**self.template.__dict__, "cell": cell, "profile": profile})
-        self.running[self.submit(unit)] = cell
+        self.running[self.submit(replace(self.template, cell=cell, profile=profile))] = cell
 
 
 def _round(cell: Cell, number: int) -> Cell:
-    return Cell(cell.prefix, cell.profile, cell.regime, cell.seed, number)
+    return replace(cell, round=number)
 
 
 def _check_same_suite(book: Ledger, plan: Plan) -> None:
-    for run in book.runs():
-        if not run.startswith(plan.prefix + "/"):
-            continue
-        start = book.get(f"{run}:run_start")
-        recorded = start.data["config"].get("scenario", {}).get("digest") if start else None
-        if recorded not in (None, plan.digest):
-            raise InputError(
-                f"{book.path} holds runs of another version of suite {plan.suite.name!r} ({recorded}, now {plan.digest}); "
-                "use another --ledger"
-            )
-        return
+    """Refuse a ledger whose runs of this suite (and mode) were made by another version of it."""
+    run = next((run for run in book.runs() if run.startswith(plan.prefix + "/")), None)
+    start = book.get(f"{run}:run_start") if run else None
+    recorded = start.data["config"].get("scenario", {}).get("digest") if start else None
+    if recorded not in (None, plan.digest):
+        raise InputError(
+            f"{book.path} holds runs of another version of suite {plan.suite.name!r} ({recorded}, now {plan.digest}); "
+            "use another --ledger"
+        )
 
 
 # -- what a round teaches the next one ----------------------------------------------------------
@@ -166,16 +162,11 @@ def accepted_kinds(payloads: Iterable[tuple[str, dict[str, Any]]]) -> Counter[st
     return Counter(kinds.get(proposal_id, "unknown") for proposal_id in accepted)
 
 
-def _recorded_profile(events: list[Shipped]) -> dict[str, Any] | None:
-    for kind, data, *_ in events:
-        if kind == "run_start":
-            profile: dict[str, Any] | None = data["config"]["scenario"].get("profile_values")
-            return profile
-    return None
-
-
-def _next_profile(profile: Mapping[str, Any] | None, payloads: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
-    if profile is None:
+def _next_profile(payloads: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    """The profile the next round starts from: the run's recorded profile after what the run accepted."""
+    start = next(data for kind, data in payloads if kind == "run_start")
+    profile = start["config"]["scenario"].get("profile_values")
+    if profile is None:  # a proposer spec, not a simulated profile: nothing to update
         return None
     return Profile.model_validate(profile).after(accepted_kinds(payloads)).model_dump()
 

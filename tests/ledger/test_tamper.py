@@ -16,6 +16,7 @@ import pytest
 from proctor.ledger import Ledger, Recorder, generate_key, load_key, verify_ledger
 from proctor.ledger._store import chain_hash
 from proctor.models import Decision, Proposal, SelfReport, Verdict
+from tests.ledger.conftest import raw_connection
 
 
 def _record_run(book: Ledger, n: int = 4) -> Recorder:
@@ -39,13 +40,6 @@ def recorded(tmp_path):
     return path, anchor
 
 
-def _raw(path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        conn.execute(f"DROP TRIGGER {name}")
-    return conn
-
-
 def _report(path, anchors=(), trusted_key=None):
     with Ledger(path, readonly=True) as book:
         return verify_ledger(book, anchors, trusted_key=trusted_key)
@@ -62,7 +56,7 @@ def _rehash_from(conn: sqlite3.Connection, seq: int) -> None:
 
 
 def _accept_every_rejection_and_rehash(path) -> sqlite3.Connection:
-    conn = _raw(path)
+    conn = raw_connection(path)
     conn.execute(
         'UPDATE entries SET payload = replace(payload, \'"outcome":"reject"\', \'"outcome":"accept"\') WHERE kind = \'decision\''
     )
@@ -77,7 +71,7 @@ def test_untouched_ledger_verifies_with_its_anchor(recorded):
 
 def test_edit_a_payload_with_the_triggers_dropped_is_caught_by_the_chain(recorded):
     path, _ = recorded
-    conn = _raw(path)
+    conn = raw_connection(path)
     conn.execute('UPDATE entries SET payload = replace(payload, \'"status":"fail"\', \'"status":"pass"\') WHERE kind = \'verdict\'')
     report = _report(path)
     assert not report.ok and report.problems[0].check == "chain" and "payload was edited" in report.problems[0].message
@@ -85,14 +79,14 @@ def test_edit_a_payload_with_the_triggers_dropped_is_caught_by_the_chain(recorde
 
 def test_edit_a_column_only_is_caught_by_the_chain(recorded):
     path, _ = recorded
-    _raw(path).execute("UPDATE entries SET kind = 'approval' WHERE seq = 3")
+    raw_connection(path).execute("UPDATE entries SET kind = 'approval' WHERE seq = 3")
     report = _report(path)
     assert report.problems[0].seq == 3 and "columns kind differ" in report.problems[0].message
 
 
 def test_delete_a_row_and_renumber_is_caught_by_the_chain(recorded):
     path, _ = recorded
-    conn = _raw(path)
+    conn = raw_connection(path)
     conn.execute("DELETE FROM entries WHERE seq = 4")
     conn.execute("UPDATE entries SET seq = seq - 1 WHERE seq > 4")
     report = _report(path)
@@ -117,7 +111,7 @@ def test_rewrite_and_rehash_with_checkpoints_rewritten_needs_an_anchor(recorded)
 
 def test_truncate_is_caught_by_the_checkpoint_at_the_end_of_the_run(recorded):
     path, anchor = recorded
-    conn = _raw(path)
+    conn = raw_connection(path)
     conn.execute("DELETE FROM entries WHERE seq > 10")
     report = _report(path)
     assert not report.ok and report.problems[0].check == "checkpoint"
@@ -163,7 +157,7 @@ def test_forged_entries_appended_as_a_new_run_are_caught_only_with_a_signing_key
 
 def test_swap_two_payloads_is_caught_by_the_chain(recorded):
     path, _ = recorded
-    conn = _raw(path)
+    conn = raw_connection(path)
     a, b = (conn.execute("SELECT payload FROM entries WHERE seq = ?", (s,)).fetchone()[0] for s in (3, 4))
     conn.execute("UPDATE entries SET payload = ? WHERE seq = 3", (b,))
     conn.execute("UPDATE entries SET payload = ? WHERE seq = 4", (a,))
@@ -173,7 +167,7 @@ def test_swap_two_payloads_is_caught_by_the_chain(recorded):
 
 def test_edit_stored_code_is_caught_by_its_digest(recorded):
     path, _ = recorded
-    _raw(path).execute("UPDATE contents SET body = body || '    import os\n' WHERE rowid = 1")
+    raw_connection(path).execute("UPDATE contents SET body = body || '    import os\n' WHERE rowid = 1")
     report = _report(path)
     assert not report.ok and report.problems[0].check == "contents"
 
@@ -226,6 +220,6 @@ def test_a_wrong_key_signature_is_named(tmp_path):
 
 def test_delete_stored_code_is_caught_as_missing_content(recorded):
     path, _ = recorded
-    _raw(path).execute("DELETE FROM contents WHERE rowid = 2")
+    raw_connection(path).execute("DELETE FROM contents WHERE rowid = 2")
     report = _report(path)
     assert not report.ok and report.problems[0].check == "contents" and "does not hold" in report.problems[0].message

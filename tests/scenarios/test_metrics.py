@@ -9,6 +9,7 @@ import pytest
 from proctor.ledger import Ledger, Recorder
 from proctor.models import Decision, Proposal, SelfReport, Task, Verdict
 from proctor.scenarios import Estimate, ledger_metrics
+from tests.ledger.conftest import raw_connection
 
 TASKS = [Task(id=f"t{i}", entry_point="f") for i in (1, 2, 3)]
 
@@ -122,13 +123,7 @@ def test_confusion_and_reliability_are_summed_over_seeds(metrics):
 
 def test_a_tampered_ledger_is_reported_as_such(tmp_path, metrics):
     assert metrics.ok
-    from proctor.ledger._schema import connect
-
-    db, _ = connect(metrics.ledger, readonly=False, synchronous="FULL")
-    db.conn.execute("DROP TRIGGER IF EXISTS entries_no_update")
-    rows = db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
-    for (name,) in rows:
-        db.conn.execute(f"DROP TRIGGER {name}")
-    db.conn.execute("UPDATE entries SET payload = replace(payload, '\"accept\"', '\"reject\"') WHERE kind = 'decision'")
-    db.conn.commit()
+    conn = raw_connection(metrics.ledger)
+    conn.execute("UPDATE entries SET payload = replace(payload, '\"accept\"', '\"reject\"') WHERE kind = 'decision'")
+    conn.close()
     assert not ledger_metrics(metrics.ledger).ok

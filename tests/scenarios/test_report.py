@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from proctor.scenarios import ledger_metrics, write_report
+from tests.ledger.conftest import raw_connection
 
 pytestmark = pytest.mark.slow
 
@@ -67,13 +68,9 @@ def test_a_tampered_ledger_gets_a_red_banner(quick_run, tmp_path):
     path, _ = quick_run("smt")
     copy = tmp_path / "tampered.ledger"
     shutil.copy(path, copy)
-    from proctor.ledger._schema import connect
-
-    db, _ = connect(copy, readonly=False, synchronous="FULL")
-    for (name,) in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        db.conn.execute(f"DROP TRIGGER {name}")
-    db.conn.execute("UPDATE entries SET payload = replace(payload, '\"fail\"', '\"pass\"') WHERE kind = 'oracle_verdict'")
-    db.conn.commit()
+    conn = raw_connection(copy)
+    conn.execute("UPDATE entries SET payload = replace(payload, '\"fail\"', '\"pass\"') WHERE kind = 'oracle_verdict'")
+    conn.close()
     metrics = ledger_metrics(copy)
     assert not metrics.ok
     page = write_report(metrics, tmp_path / "report")
