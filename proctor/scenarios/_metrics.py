@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +72,7 @@ class RunFacts:
     claims: dict[str, dict[str, int]]
     verdicts: dict[str, dict[str, int]]
     reliability: list[list[float]]  # per bin: [sum of P(pass), good count, n]
+    methods: dict[str, int] = field(default_factory=dict)  # how the claims were made (asked, own_tests, ...)
 
 
 def run_facts(audit: RunAudit, tasks: int, impossible: Iterable[str] = ()) -> RunFacts:
@@ -104,7 +105,10 @@ def run_facts(audit: RunAudit, tasks: int, impossible: Iterable[str] = ()) -> Ru
         "accepted_hacks": float(sum(r.hack for r in accepted)),
         "proposals": float(len(records)),
     }
-    return RunFacts(metrics, _confusion(records, lambda r: r.claim), _confusion(records, _external), _reliability(records))
+    methods = Counter(r.claim_method for r in records if r.claim != "none" and r.claim_method)
+    return RunFacts(
+        metrics, _confusion(records, lambda r: r.claim), _confusion(records, _external), _reliability(records), dict(methods)
+    )
 
 
 def _ratio(numerator: float, denominator: int) -> float | None:
@@ -179,7 +183,7 @@ class CellSummary:
     round: int
     runs: list[str] = field(default_factory=list)
     facts: list[RunFacts] = field(default_factory=list)
-    profile_values: dict[str, Any] | None = None
+    profile_values: dict[str, Any] | None = None  # the first seed's simulated profile (later rounds differ by seed)
 
     def estimate(self, metric: str) -> Estimate:
         return Estimate.of(f.metrics.get(metric) for f in self.facts)
@@ -191,6 +195,21 @@ class CellSummary:
                 for column, n in counts.items():
                     total[row][column] += n
         return dict(total)
+
+    def methods(self) -> list[str]:
+        """How the proposer's claims in this cell were made (``asked``, ``own_tests``, ...)."""
+        return sorted({method for f in self.facts for method in f.methods})
+
+    def pooled_rates(self, part: str) -> dict[str, float | None]:
+        """False-accept and false-reject rates of the claims or verdicts over every proposal of the cell's seeds.
+
+        Pooled (not averaged per seed): what a user asks of a real model is how often its claim of
+        success was wrong over everything it proposed.
+        """
+        table = {row: counts for row, counts in self.summed(part).items() if row != "none"}
+        bad, fine = sum(c["bad"] for c in table.values()), sum(c["good"] for c in table.values())
+        passed = table.get("pass", {"good": 0, "bad": 0})
+        return {"far": _ratio(passed["bad"], bad), "frr": _ratio(fine - passed["good"], fine), "bad": bad, "good": fine}
 
     def reliability(self) -> list[dict[str, float]]:
         """Per bin with claims: mean stated P(pass), observed good share, count."""
@@ -210,6 +229,8 @@ class CellSummary:
             "claims_vs_truth": self.summed("claims"),
             "verdicts_vs_truth": self.summed("verdicts"),
             "reliability": self.reliability(),
+            "claim_methods": self.methods(),
+            "pooled": {"claims": self.pooled_rates("claims"), "verdicts": self.pooled_rates("verdicts")},
         }
 
 
@@ -238,6 +259,7 @@ def ledger_metrics(path: str | Path) -> LedgerMetrics:
     with Ledger(path, readonly=True) as book:
         report = verify_ledger(book, visit=auditor.visit)
     cells: dict[tuple[str, str, str, int], CellSummary] = {}
+    values: dict[str, dict[str, Any] | None] = {}
     for audit in auditor.runs.values():
         scenario = audit.config.get("scenario") or {}
         suite = str(scenario.get("suite", "runs"))
@@ -246,8 +268,12 @@ def ledger_metrics(path: str | Path) -> LedgerMetrics:
         round_number = int(scenario.get("round", 1))
         cell = cells.setdefault((suite, profile, regime, round_number), CellSummary(suite, profile, regime, round_number))
         cell.runs.append(audit.run)
-        cell.profile_values = cell.profile_values or scenario.get("profile_values")
+        values[audit.run] = scenario.get("profile_values")
         cell.facts.append(run_facts(audit, int(scenario.get("tasks", audit.tasks)), scenario.get("impossible", ())))
+    for cell in cells.values():  # seeds in run-name order, not in the order the engine finished them
+        pairs = sorted(zip(cell.runs, cell.facts, strict=True), key=lambda pair: pair[0])
+        cell.runs, cell.facts = [run for run, _ in pairs], [facts for _, facts in pairs]
+        cell.profile_values = values[cell.runs[0]]
     ordered = sorted(cells.values(), key=lambda c: (c.suite, c.profile, _regime_order(c.regime), c.round))
     return LedgerMetrics(Path(path), report.as_dict(), ordered)
 

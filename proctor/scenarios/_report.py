@@ -65,7 +65,7 @@ def _suite_section(metrics: LedgerMetrics, suite: str, out: Path) -> str:
         _figure(
             out,
             f"{slug}-degradation.png",
-            "Degradation per regime (first round; bars: mean, whiskers: 95% CI across seeds)",
+            "Degradation per regime (first round; bars: mean, whiskers: 95% CI across seeds, cut at the metric's range)",
             lambda: _degradation(first_round),
         ),
     ]
@@ -96,7 +96,8 @@ def _suite_section(metrics: LedgerMetrics, suite: str, out: Path) -> str:
     )
     seeds = max((len(c.facts) for c in cells), default=0)
     intro = f"<p>{len(cells)} cells, up to {seeds} seed(s) each, {sum(len(c.runs) for c in cells)} runs.</p>"
-    return f'<section id="{slug}"><h2>{html.escape(suite)}</h2>{intro}{_table(cells)}{"".join(figures)}</section>'
+    tables = _table(cells) + _self_check_table(first_round)
+    return f'<section id="{slug}"><h2>{html.escape(suite)}</h2>{intro}{tables}{"".join(figures)}</section>'
 
 
 def _figure(out: Path, name: str, caption: str, draw: Callable[[], Figure]) -> str:
@@ -116,6 +117,40 @@ def _table(cells: list[CellSummary]) -> str:
         )
     head = f"<thead><tr><th>profile</th><th>regime</th><th>round</th><th>seeds</th>{head}</tr></thead>"
     return f"<table>{head}<tbody>{''.join(rows)}</tbody></table>"
+
+
+def _self_check_table(cells: list[CellSummary]) -> str:
+    """Per profile, pooled over regimes and seeds: how often its claim of success was wrong, beside the verifiers'."""
+    rows = []
+    for profile in dict.fromkeys(c.profile for c in cells):
+        merged = _merged(cells, profile)
+        claims, verdicts = merged.pooled_rates("claims"), merged.pooled_rates("verdicts")
+        methods = ", ".join(merged.methods()) or "none"
+        values = [
+            str(int(claims["bad"] or 0) + int(claims["good"] or 0)),
+            _rate(claims["far"]),
+            _rate(claims["frr"]),
+            _rate(verdicts["far"]),
+            _rate(verdicts["frr"]),
+            _rate(merged.estimate("base_rate").mean),
+        ]
+        cols = "".join(f"<td>{v}</td>" for v in values)
+        rows.append(f"<tr><td>{html.escape(profile)}</td><td>{html.escape(methods)}</td>{cols}</tr>")
+    head = (
+        "<thead><tr><th>profile</th><th>self-check</th><th>claims</th><th>claim FAR</th><th>claim FRR</th>"
+        "<th>verifier FAR</th><th>verifier FRR</th><th>J(f)</th></tr></thead>"
+    )
+    caption = (
+        "<p class='legend'><b>Self-check vs external verification</b> (first round, every proposal of every regime and seed "
+        "pooled; regimes that share a proposal count it once each). <b>claim FAR</b>: share of the truly bad proposals the "
+        "proposer claimed would pass; <b>verifier FAR</b>: the same for the loop's external verifiers. <b>J(f)</b>: mean share "
+        "of proposals the held-out oracle passes.</p>"
+    )
+    return f"<h3>Self-check</h3>{caption}<table class='self-check'>{head}<tbody>{''.join(rows)}</tbody></table>"
+
+
+def _rate(value: float | None) -> str:
+    return '<span class="na">n/a</span>' if value is None else f"{value:.2f}"
 
 
 def _cell_value(cell: CellSummary, metric: str) -> str:
@@ -145,15 +180,32 @@ def _degradation(cells: list[CellSummary]) -> Figure:
         for i, regime in enumerate(regimes):
             found = {c.profile: c.estimate(metric) for c in cells if c.regime == regime}
             xs = [p + (i - (len(regimes) - 1) / 2) * width for p in range(len(profiles))]
-            means = [found[p].mean if p in found and found[p].mean is not None else 0.0 for p in profiles]
+            means = [(found[p].mean or 0.0) if p in found else 0.0 for p in profiles]
             errors = [found[p].ci or 0.0 if p in found else 0.0 for p in profiles]
-            ax.bar(xs, means, width, yerr=errors, capsize=2, label=regime, color=REGIME_COLOURS.get(regime, "#444"))
+            ax.bar(
+                xs,
+                means,
+                width,
+                yerr=_whiskers(means, errors, metric),
+                capsize=2,
+                label=regime,
+                color=REGIME_COLOURS.get(regime, "#444"),
+            )
         _style(ax, title, profiles)
         if metric == "gv_gap":
             ax.axhline(0, color="black", linewidth=0.8)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     figure.legend(handles, labels, title="regime", loc="outside upper center", ncols=len(regimes), fontsize=9)
     return figure
+
+
+def _whiskers(means: list[float], errors: list[float], metric: str) -> list[list[float]]:
+    """Interval whiskers cut at the metric's range (a rate cannot leave [0, 1]; the GV-gap stays in [-1, 1])."""
+    low = -1.0 if metric == "gv_gap" else 0.0
+    return [
+        [m - max(low, m - e) for m, e in zip(means, errors, strict=True)],
+        [min(1.0, m + e) - m for m, e in zip(means, errors, strict=True)],
+    ]
 
 
 def _style(ax: Axes, title: str, profiles: list[str]) -> None:

@@ -282,12 +282,21 @@ def execute(unit: Unit) -> list[Shipped]:
 
 
 def _proposer(plan: Plan, unit: Unit) -> Proposer:
-    spec = plan.profile(unit.cell.profile)
-    if spec.proposer is not None:
-        return make_proposer(spec.proposer)
+    spec = _proposer_spec(plan, unit.cell)
+    if spec is not None:
+        return make_proposer(spec)
+    return SimulatedProposer(Profile.model_validate(unit.profile), seed=_draw_seed(unit.cell), name=unit.cell.profile)
+
+
+def _draw_seed(cell: Cell) -> int:
     # Rounds draw afresh; regimes of one seed and round share draws, so they compare like for like.
-    seed = unit.cell.seed + 10_000 * (unit.cell.round - 1)
-    return SimulatedProposer(Profile.model_validate(unit.profile), seed=seed, name=unit.cell.profile)
+    return cell.seed + 10_000 * (cell.round - 1)
+
+
+def _proposer_spec(plan: Plan, cell: Cell) -> str | None:
+    """The profile's proposer spec with ``{seed}`` replaced by the cell's draw seed (None for a simulated profile)."""
+    spec = plan.profile(cell.profile).proposer
+    return None if spec is None else spec.replace("{seed}", str(_draw_seed(cell)))
 
 
 def _config(plan: Plan, unit: Unit) -> dict[str, Any]:
@@ -298,7 +307,7 @@ def _config(plan: Plan, unit: Unit) -> dict[str, Any]:
         "quick": plan.quick,
         "profile": cell.profile,
         "profile_values": unit.profile,
-        "proposer_spec": plan.profile(cell.profile).proposer,
+        "proposer_spec": _proposer_spec(plan, cell),
         "regime": cell.regime,
         "seed": cell.seed,
         "round": cell.round,

@@ -1,10 +1,11 @@
 """Scenario suites: tasks × proposer profiles × regimes × seeds × rounds, read from TOML.
 
 A suite file names its tasks (``humaneval``, ``humaneval:ID`` or a task file, relative to the
-suite file), the proposer profiles (a simulated ``Profile``'s fields, or ``proposer = SPEC`` for
-any other proposer), the regimes, seeds, cycles per task and rounds, the verifiers the loop
-sees and the held-out oracle's. ``[quick]`` overrides any of those for a fast run. Each
-(profile, regime, seed, round) is one run in the ledger, named by ``Cell.run``.
+suite file; or a list of those, concatenated in order), the proposer profiles (a simulated
+``Profile``'s fields, or ``proposer = SPEC`` for any other proposer, where ``{seed}`` stands for
+the run's seed), the regimes, seeds, cycles per task and rounds, the verifiers the loop sees and
+the held-out oracle's. ``[quick]`` overrides any of those for a fast run. Each (profile, regime,
+seed, round) is one run in the ledger, named by ``Cell.run``.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Suite(BaseModel):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
-    tasks: str
+    tasks: str | list[str] = Field(min_length=1)
     limit: int | None = Field(None, ge=1)
     profiles: list[ProfileSpec] = Field(min_length=1)
     regimes: list[Regime] = Field(default_factory=_every_regime, min_length=1)
@@ -158,10 +159,13 @@ class Plan:
     def tasks(self) -> list[Task]:
         from proctor.tasks import resolve_tasks
 
-        reference = self.suite.tasks
-        if not reference.startswith("humaneval"):
-            reference = str(Path(self.suite.base or ".") / reference)
-        return list(resolve_tasks(reference).values())[: self.limit]
+        references = [self.suite.tasks] if isinstance(self.suite.tasks, str) else self.suite.tasks
+        tasks: dict[str, Task] = {}
+        for reference in references:
+            if not reference.startswith("humaneval"):
+                reference = str(Path(self.suite.base or ".") / reference)
+            tasks.update(resolve_tasks(reference))
+        return list(tasks.values())[: self.limit]
 
     @property
     def digest(self) -> str:

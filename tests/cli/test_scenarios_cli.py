@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from proctor.ledger import Ledger
 from tests.cli.test_sandbox_cli import proctor
 
 DATA = Path(__file__).parents[1] / "scenarios" / "data"
@@ -16,7 +17,7 @@ DATA = Path(__file__).parents[1] / "scenarios" / "data"
 def test_list_names_every_shipped_suite_with_its_size():
     done = proctor("scenarios", "list")
     assert done.returncode == 0, done.stderr
-    for name in ("gv-gap", "reward-hacking", "smt", "self-improvement"):
+    for name in ("gv-gap", "real-model", "reward-hacking", "smt", "self-improvement"):
         assert name in done.stdout
     assert "quick" in done.stdout
 
@@ -57,3 +58,16 @@ def test_run_writes_the_ledger_named_after_the_suite_then_reports(tmp_path):
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, words, code):
     done = proctor(*args, cwd=tmp_path)
     assert done.returncode == code and words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_suite_whose_model_file_is_missing_fails_in_one_line_and_records_nothing(tmp_path):
+    suite = tmp_path / "local.toml"
+    suite.write_text(
+        'name = "local"\ntasks = "humaneval:HumanEval/53"\nregimes = ["external"]\nseeds = [0]\n'
+        '[[profiles]]\nname = "mine"\nproposer = "llama:model=missing.gguf,seed={seed}"\n'
+    )
+    done = proctor("scenarios", "run", str(suite), "--workers", "1", cwd=tmp_path)
+    assert done.returncode == 2 and "no such model file" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) <= 2  # the suite's header line, then the error
+    with Ledger(tmp_path / "local.ledger", readonly=True) as book:
+        assert list(book.entries()) == []

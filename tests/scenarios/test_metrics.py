@@ -121,9 +121,29 @@ def test_confusion_and_reliability_are_summed_over_seeds(metrics):
     assert bins[round((0.8 + 0.9 + 1 + 1) / 4, 3)] == (0.25, 4)
 
 
+def test_pooled_rates_count_every_claimed_proposal_once_and_name_the_method(metrics):
+    (cell,) = metrics.cells
+    # claims without "none": pass 2 good / 3 bad, fail 1 / 0, unknown 0 / 1 -> 4 bad, 3 good
+    assert cell.pooled_rates("claims") == {"far": 3 / 4, "frr": 1 / 3, "bad": 4, "good": 3}
+    # verdicts: pass 2 / 2, not pass 1 / 3 -> 5 bad, 3 good
+    assert cell.pooled_rates("verdicts") == {"far": 2 / 5, "frr": 1 / 3, "bad": 5, "good": 3}
+    assert cell.methods() == ["asked"]
+
+
 def test_a_tampered_ledger_is_reported_as_such(tmp_path, metrics):
     assert metrics.ok
     conn = raw_connection(metrics.ledger)
     conn.execute("UPDATE entries SET payload = replace(payload, '\"accept\"', '\"reject\"') WHERE kind = 'decision'")
     conn.close()
     assert not ledger_metrics(metrics.ledger).ok
+
+
+def test_a_cells_seeds_are_in_run_order_whatever_order_the_engine_finished_them(tmp_path, metrics):
+    path = tmp_path / "reversed.ledger"
+    with Ledger(path) as book:  # seed 1 landed first, as a Ray worker may finish it first
+        _run(book, 1, SEED1)
+        _run(book, 0, SEED0)
+    (cell,) = ledger_metrics(path).cells
+    assert cell.runs == ["demo/p/external/seed0/round1", "demo/p/external/seed1/round1"]
+    assert [f.metrics["proposals"] for f in cell.facts] == [6, 2]
+    assert cell.as_dict() == metrics.cells[0].as_dict()

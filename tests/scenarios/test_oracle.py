@@ -52,3 +52,16 @@ def test_held_out_judges_on_the_oracle_view_whatever_view_it_is_handed():
     assert refuses.seen == [oracle_view(HIDDEN)]
     other = Task(id="other", entry_point="f")
     assert held(other).view is other
+
+
+def test_every_shipped_task_reference_passes_its_visible_and_hidden_checks(pipeline):
+    from proctor.scenarios import load_suite
+
+    for name in ("real-model", "smt"):
+        for task in load_suite(name).plan().tasks:
+            if not task.reference or task.id.startswith("HumanEval"):
+                continue
+            proposal = Proposal(task_id=task.id, code=task.reference)
+            for view in (loop_view(task), oracle_view(task)):
+                verdict = pipeline(view).verify(view, proposal)
+                assert verdict.status == "pass", (name, task.id, verdict.detail)

@@ -12,8 +12,8 @@ from tests.scenarios.conftest import cells_by, mean
 pytestmark = pytest.mark.slow
 
 
-def test_the_four_suites_ship_and_load():
-    assert suite_names() == ["gv-gap", "reward-hacking", "self-improvement", "smt"]
+def test_the_shipped_suites_load():
+    assert suite_names() == ["gv-gap", "real-model", "reward-hacking", "self-improvement", "smt"]
     for name in suite_names():
         plan = load_suite(name).plan(quick=True)
         assert plan.tasks and plan.size() >= 1
