@@ -40,15 +40,18 @@ def show(suite: str = typer.Argument(..., help=SUITE_HELP, show_default=False)) 
 
     found = load_suite(suite)
     typer.echo(f"{found.name}\n\n{found.description.strip()}\n")
+    sources = found.tasks if isinstance(found.tasks, str) else ", ".join(found.tasks)
     for quick in (False, True):
         plan = found.plan(quick)
         typer.echo(
-            f"{'quick' if quick else 'full '}: {len(plan.tasks)} tasks from {found.tasks}, {len(plan.profiles)} profile(s), "
+            f"{'quick' if quick else 'full '}: {len(plan.tasks)} tasks from {sources}, {len(plan.profiles)} profile(s), "
             f"regimes {', '.join(found.regimes)}, seeds {list(plan.seeds)}, {plan.rounds} round(s), {plan.cycles} cycle(s) per task: "
             f"{plan.size()} runs"
         )
     typer.echo(f"loop verifiers: {', '.join(found.verifiers) if found.verifiers else 'the default pipeline'}")
     typer.echo(f"held-out oracle: {', '.join(found.oracle)}")
+    if found.workers is not None:
+        typer.echo(f"workers: at most {found.workers} unless --workers says otherwise")
     for profile in found.profiles:
         what = profile.proposer or ", ".join(f"{k}={v}" for k, v in (profile.model_extra or {}).items())
         typer.echo(f"  profile {profile.name}: {what}")
@@ -58,7 +61,9 @@ def show(suite: str = typer.Argument(..., help=SUITE_HELP, show_default=False)) 
 def run(
     suite: str = typer.Argument(..., help=SUITE_HELP, show_default=False),
     ledger: Path = typer.Option(None, "--ledger", help="Record every run here (default: SUITE.ledger, or SUITE.quick.ledger)."),
-    workers: int = typer.Option(None, "--workers", min=1, help="Worker processes (default: one per CPU; 1 runs in this process)."),
+    workers: int = typer.Option(
+        None, "--workers", min=1, help="Worker processes (default: one per CPU, at most the suite's workers; 1 runs here)."
+    ),
     quick: bool = typer.Option(False, "--quick", help="The suite's quick variant: fewer tasks, seeds or rounds."),
     ray: str = typer.Option(
         None, "--ray", help="Run on Ray: a cluster ADDRESS, auto (the running cluster) or local (start one here)."

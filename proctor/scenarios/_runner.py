@@ -68,13 +68,15 @@ def run_suite(
 ) -> SuiteRun:
     """Run every cell of ``suite`` not yet in ``ledger``; resumable, deterministic for its seeds.
 
-    ``workers`` processes run cells in parallel (default: one per CPU; 1 runs them in this
-    process); ``ray`` (a cluster address or ``auto``; ``local`` starts one here) runs them as
+    ``workers`` processes run cells in parallel (default: one per CPU, at most the suite's own
+    ``workers``; 1 runs them in this process); ``ray`` (a cluster address or ``auto``; ``local`` starts one here) runs them as
     Ray tasks instead. ``on_run(cell, events)`` reports each finished run.
     """
     plan = suite.plan(quick)
     plan.tasks  # noqa: B018  (a bad task reference fails here, before any work)
     result = SuiteRun(suite.name, Path(ledger))
+    if workers is None and suite.workers is not None:
+        workers = min(suite.workers, os.cpu_count() or 1)
     with Ledger(ledger) as book, _engine(workers, ray) as submit:
         _check_same_suite(book, plan)
         scheduler = _Scheduler(plan, book, submit, Unit(suite.model_dump(mode="json"), quick, plan.cells()[0], None, sandbox, unsafe))

@@ -81,6 +81,9 @@ class Suite(BaseModel):
     verifiers: list[str] | None = None
     oracle: list[str] = Field(default_factory=lambda: ["hack_scan", "tests", "properties"], min_length=1)
     quick: Quick = Quick()
+    # The most local worker processes this suite should get when --workers is not given: a proposer
+    # that serves its own model (real-model) wants 1, since each process would load a copy.
+    workers: int | None = Field(None, ge=1)
     base: str = ""  # the directory task files are relative to (set when loaded)
 
     @model_validator(mode="after")
@@ -170,7 +173,7 @@ class Plan:
     @property
     def digest(self) -> str:
         """Identifies what the runs depend on; a ledger's runs of another digest are a different suite."""
-        settings = self.suite.model_dump(mode="json", exclude={"description", "base", "quick"})
+        settings = self.suite.model_dump(mode="json", exclude={"description", "base", "quick", "workers"})
         settings.update(quick=self.quick, limit=self.limit, seeds=self.seeds, rounds=self.rounds, cycles=self.cycles)
         settings["profiles"] = [p.model_dump(mode="json") for p in self.profiles]
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]

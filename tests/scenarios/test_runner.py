@@ -113,3 +113,14 @@ def test_a_suite_gives_the_same_results_on_a_ray_cluster(tmp_path, pooled, ray_c
     path = tmp_path / "ray.ledger"
     run_suite(SUITE, path, ray=ray_cluster)
     assert _results(path) == _results(pooled)
+
+
+def test_a_suite_that_asks_for_one_worker_runs_in_this_process_unless_told_otherwise(tmp_path, pooled, monkeypatch):
+    from proctor.scenarios import _runner
+
+    monkeypatch.setattr(_runner, "_WORKER", None)  # set only by runs executed in this process
+    single = SUITE.model_copy(update={"workers": 1})
+    assert single.plan().digest == SUITE.plan().digest  # a scheduling hint, not part of what the results depend on
+    run_suite(single, tmp_path / "single.ledger")
+    assert _runner._WORKER is not None
+    assert _results(tmp_path / "single.ledger") == _results(pooled)
