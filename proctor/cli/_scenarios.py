@@ -40,7 +40,7 @@ def show(suite: str = typer.Argument(..., help=SUITE_HELP, show_default=False)) 
 
     found = load_suite(suite)
     typer.echo(f"{found.name}\n\n{found.description.strip()}\n")
-    sources = found.tasks if isinstance(found.tasks, str) else ", ".join(found.tasks)
+    sources = ", ".join(found.task_sources)
     for quick in (False, True):
         plan = found.plan(quick)
         typer.echo(

@@ -97,6 +97,7 @@ class LlamaServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile(prefix="proctor-llama-")
         self.port = 0
+        atexit.register(self.close)
 
     @property
     def url(self) -> str:
@@ -116,7 +117,6 @@ class LlamaServer:
         self._log.seek(0)
         self._log.truncate()
         self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-        atexit.register(self.close)
         self._wait_until_ready()
         return self
 
@@ -188,7 +188,7 @@ class LlamaProposer(OpenAIProposer):
     name for the chat template (by default the file's own; ``gemma`` for the packaged model,
     whose file carries none). Other options are ``OpenAIProposer``'s (``self_check``, ``style``,
     ``temperature``, ``max_tokens``, ``seed``, ``timeout``, ``name``). The packaged Gemma 3 270M
-    is a base model, not instruction-tuned: give it ``style=completion``.
+    is a base model, not instruction-tuned, so its ``style`` defaults to ``completion``.
     """
 
     def __init__(

@@ -69,7 +69,8 @@ def run_suite(
     """Run every cell of ``suite`` not yet in ``ledger``; resumable, deterministic for its seeds.
 
     ``workers`` processes run cells in parallel (default: one per CPU, at most the suite's own
-    ``workers``; 1 runs them in this process); ``ray`` (a cluster address or ``auto``; ``local`` starts one here) runs them as
+    ``workers``; 1 runs them in this process); ``ray`` (a cluster address or ``auto``; ``local``
+    starts one here) runs them as
     Ray tasks instead. ``on_run(cell, events)`` reports each finished run.
     """
     plan = suite.plan(quick)

@@ -96,6 +96,11 @@ class Suite(BaseModel):
             raise ValueError(f"quick.profiles names unknown profiles: {', '.join(sorted(unknown))}")
         return self
 
+    @property
+    def task_sources(self) -> list[str]:
+        """The task references, in order (``tasks`` may name one or several)."""
+        return [self.tasks] if isinstance(self.tasks, str) else list(self.tasks)
+
     def plan(self, quick: bool = False) -> Plan:
         """The runs this suite makes, full or quick."""
         q = self.quick if quick else Quick()
@@ -162,9 +167,8 @@ class Plan:
     def tasks(self) -> list[Task]:
         from proctor.tasks import resolve_tasks
 
-        references = [self.suite.tasks] if isinstance(self.suite.tasks, str) else self.suite.tasks
         tasks: dict[str, Task] = {}
-        for reference in references:
+        for reference in self.suite.task_sources:
             if not reference.startswith("humaneval"):
                 reference = str(Path(self.suite.base or ".") / reference)
             tasks.update(resolve_tasks(reference))
