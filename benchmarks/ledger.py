@@ -6,6 +6,8 @@ Appends: proctor's ``Ledger.extend`` (canonical JSON, hash chain, triggers, idem
 checkpoints every 1000) against ``sqlite3`` inserting the very rows the ledger wrote into a
 table with the same columns and indexes but no triggers, in the same run, at synchronous FULL
 and NORMAL, one entry per transaction and 1000 per transaction. Target: ledger >= 0.70x raw.
+A third column inserts the same rows into the ledger's own schema (its append-only triggers)
+from plain ``sqlite3``: what SQLite alone costs the ledger, the ceiling for the ratio.
 Audit: ``verify_ledger`` plus the per-run summary over a ledger of ``--audit`` entries.
 Target: under 2 s here. Every figure is the median of ``--runs`` runs.
 """
@@ -21,10 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from proctor.ledger import Auditor, Event, Ledger, verify_ledger
+from proctor.ledger._schema import SCHEMA
 
 RAW_SCHEMA = """
 CREATE TABLE entries (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, run TEXT,
-                      at TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, payload TEXT NOT NULL);
+                      at TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL, payload TEXT NOT NULL);
 CREATE INDEX entries_by_run ON entries (run, kind);
 """
 
@@ -58,11 +61,11 @@ def ledger_append(path: Path, batch: list[Event], per_tx: int, sync: str) -> tup
     return seconds, rows
 
 
-def raw_insert(path: Path, rows: list[tuple], per_tx: int, sync: str) -> float:
+def raw_insert(path: Path, rows: list[tuple], per_tx: int, sync: str, schema: str = RAW_SCHEMA) -> float:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={sync}")
-    conn.executescript(RAW_SCHEMA)
+    conn.executescript(schema)
     started = time.perf_counter()
     for k in range(0, len(rows), per_tx):
         conn.execute("BEGIN IMMEDIATE")
@@ -79,19 +82,23 @@ def median_of(runs: int, measure: Callable[[], float]) -> float:
 
 def appends(n: int, runs: int) -> None:
     print(f"appends of {n} entries (median of {runs}); rate = entries per second")
-    print(f"{'mode':<24}{'ledger/s':>12}{'raw/s':>12}{'ratio':>8}")
+    print(f"{'mode':<24}{'ledger/s':>12}{'raw/s':>12}{'ratio':>8}{'triggers/s':>12}{'ceiling':>9}")
     for sync in ("FULL", "NORMAL"):
         for per_tx in (1, 1000):
             count = n if per_tx > 1 else max(200, n // 20)  # one fsync per entry at FULL: keep it short
-            ledger_times, raw_times = [], []
+            ledger_times, raw_times, trigger_times = [], [], []
             for _ in range(runs):
                 with tempfile.TemporaryDirectory() as tmp:
                     seconds, rows = ledger_append(Path(tmp) / "l.db", events(count), per_tx, sync)
                     ledger_times.append(seconds)
                     raw_times.append(raw_insert(Path(tmp) / "raw.db", rows, per_tx, sync))
-            ledger_rate, raw_rate = count / statistics.median(ledger_times), count / statistics.median(raw_times)
+                    trigger_times.append(raw_insert(Path(tmp) / "triggers.db", rows, per_tx, sync, SCHEMA))
+            ledger_rate, raw_rate, trigger_rate = (count / statistics.median(t) for t in (ledger_times, raw_times, trigger_times))
             label = f"{sync}, {per_tx}/transaction"
-            print(f"{label:<24}{ledger_rate:>12,.0f}{raw_rate:>12,.0f}{ledger_rate / raw_rate:>8.2f}")
+            print(
+                f"{label:<24}{ledger_rate:>12,.0f}{raw_rate:>12,.0f}{ledger_rate / raw_rate:>8.2f}"
+                f"{trigger_rate:>12,.0f}{trigger_rate / raw_rate:>9.2f}"
+            )
 
 
 def audit(n: int, runs: int) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 CLAIMS = ("pass", "fail", "unknown", "none")
 
 
-@dataclass
+@dataclass(slots=True)
 class ProposalRecord:
     """One proposal's facts as the ledger holds them."""
 
@@ -61,17 +61,21 @@ class RunAudit:
     tasks: int = 0
 
     def proposal(self, proposal_id: str) -> ProposalRecord:
-        return self.proposals.setdefault(proposal_id, ProposalRecord())
+        record = self.proposals.get(proposal_id)
+        if record is None:
+            record = self.proposals[proposal_id] = ProposalRecord()
+        return record
 
     def summary(self) -> dict[str, Any]:
         records = list(self.proposals.values())
+        verified = [r.verified for r in records]
         accepted = [r for r in records if r.outcome == "accept"]
-        claimed = [r for r in records if r.claim != "none"]
-        failed = [r for r in claimed if not r.verified]
-        passed = [r for r in claimed if r.verified]
+        claimed = [(r, ok) for r, ok in zip(records, verified, strict=True) if r.claim != "none"]
+        failed = [r for r, ok in claimed if not ok]
+        passed = [r for r, ok in claimed if ok]
         matrix = {claim: {"verified_pass": 0, "verified_not_pass": 0} for claim in CLAIMS}
-        for r in records:
-            matrix[r.claim]["verified_pass" if r.verified else "verified_not_pass"] += 1
+        for r, ok in zip(records, verified, strict=True):
+            matrix[r.claim]["verified_pass" if ok else "verified_not_pass"] += 1
         return {
             "run": self.run,
             "started_at": self.started_at,
@@ -79,7 +83,7 @@ class RunAudit:
             "tasks": self.tasks,
             "proposals": len(records),
             "accepted": len(accepted),
-            "verified_pass": sum(r.verified for r in records),
+            "verified_pass": sum(verified),
             "truth": "oracle" if any(r.oracle for r in records) else "external verdicts",
             "claims": matrix,
             "claim_false_accept_rate": _rate(sum(r.claim == "pass" for r in failed), len(failed)),
@@ -112,7 +116,9 @@ class Auditor:
         run = payload.get("run")
         if run is None or (self.only is not None and run != self.only):
             return
-        audit = self.runs.setdefault(run, RunAudit(run))
+        audit = self.runs.get(run)
+        if audit is None:
+            audit = self.runs[run] = RunAudit(run)
         handler = _HANDLERS.get(payload["kind"])
         if handler is not None:
             handler(audit, payload["data"], payload["at"])
@@ -166,11 +172,13 @@ def _approval(audit: RunAudit, data: dict[str, Any], at: str) -> None:
 
 def _flags_hack(verdict: dict[str, Any]) -> bool:
     """Whether a verdict, or any verdict composed into it, is a hack scan with a strong sign."""
-    evidence = verdict.get("evidence") or {}
-    signs = evidence.get("signs") or []
-    if verdict.get("verifier") == "hack_scan" and any(s.get("strength") == "strong" for s in signs):
+    evidence = verdict.get("evidence")
+    if not evidence:
+        return False
+    if verdict.get("verifier") == "hack_scan" and any(s.get("strength") == "strong" for s in evidence.get("signs") or ()):
         return True
-    return any(_flags_hack(member) for member in evidence.get("verdicts") or [])
+    members = evidence.get("verdicts")
+    return bool(members) and any(_flags_hack(member) for member in members)
 
 
 _HANDLERS = {

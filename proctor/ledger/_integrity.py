@@ -142,19 +142,23 @@ def _verify_entries(
 ) -> dict[int, tuple[str, str]]:
     """Walk the chain; returns {size: (root, head)} at each checkpoint and anchor size."""
     frontier, expected_prev, roots = Frontier(), GENESIS, {}
+    stops = {*checkpoints, *anchor_sizes}
+    leaves: list[bytes] = []  # hashed into the Merkle frontier in bulk, up to each stop
     ended: set[str] = set()
     rows = conn.execute("SELECT seq, id, kind, run, at, prev, hash, CAST(payload AS BLOB) FROM entries ORDER BY seq")
-    for seq, id_, kind, run, at, prev, digest, payload in rows:
-        report.entries += 1
-        value = _check_entry(report, report.entries, (seq, id_, kind, run, at, prev, digest), expected_prev, payload)
+    for position, (seq, id_, kind, run, at, prev, digest, payload) in enumerate(rows, 1):
+        value = _check_entry(report, position, (seq, id_, kind, run, at, prev, digest), expected_prev, payload)
         if value is not None:
             _check_run_order(report, value, ended)
             if visit is not None:
                 visit(seq, value)
         expected_prev = digest
-        frontier.append(leaf_hash(payload))
-        if frontier.size in checkpoints or frontier.size in anchor_sizes:
-            roots[frontier.size] = (frontier.root().hex(), digest)
+        leaves.append(leaf_hash(payload))
+        if position in stops:
+            frontier.extend(leaves)
+            leaves.clear()
+            roots[position] = (frontier.root().hex(), digest)
+        report.entries = position
     report.checkpoints = len(checkpoints)
     return roots
 
@@ -176,16 +180,22 @@ def _check_entry(
         report.add("chain", seq, "its hash does not cover its payload: the payload was edited")
         return None
     try:
-        value: dict[str, Any] = parse(payload)
+        value = parse(payload)
     except ValueError as exc:
         report.add("chain", seq, f"payload is {exc}")
         return None
-    columns = {"seq": seq, "id": id_, "kind": kind, "run": run, "at": at, "v": PAYLOAD_VERSION}
-    differing = sorted(k for k, v in columns.items() if value.get(k) != v)
-    if differing:
+    if not isinstance(value, dict):
+        report.add("chain", seq, "payload is not a JSON object: it was not written by proctor")
+        return None
+    columns = (seq, id_, kind, run, at, PAYLOAD_VERSION)
+    if tuple(map(value.get, _COLUMN_KEYS)) != columns:
+        differing = sorted(k for k, v in zip(_COLUMN_KEYS, columns, strict=True) if value.get(k) != v)
         report.add("chain", seq, f"columns {', '.join(differing)} differ from the hashed payload: a column was edited")
         return None
     return value
+
+
+_COLUMN_KEYS = ("seq", "id", "kind", "run", "at", "v")
 
 
 def _sha256_hex(prev: str, payload: bytes) -> str:

@@ -23,6 +23,17 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+_node = hashlib.sha256
+
+
+def _aligned_height(size: int, count: int) -> int:
+    """The largest h with 2**h <= count leaves that, after ``size`` leaves, form a perfect subtree."""
+    height = count.bit_length() - 1
+    if size:
+        height = min(height, (size & -size).bit_length() - 1)  # 2**h must divide size
+    return height
+
+
 def _split(n: int) -> int:
     """The largest power of two strictly smaller than ``n`` (n >= 2)."""
     return 1 << ((n - 1).bit_length() - 1)
@@ -31,8 +42,7 @@ def _split(n: int) -> int:
 def root(leaves: Sequence[bytes]) -> bytes:
     """MTH(D[n]) over leaf hashes."""
     frontier = Frontier()
-    for leaf in leaves:
-        frontier.append(leaf)
+    frontier.extend(leaves)
     return frontier.root()
 
 
@@ -135,12 +145,32 @@ class Frontier:
         self._peaks: list[tuple[int, bytes]] = []  # (height, hash), tallest first
 
     def append(self, leaf: bytes) -> None:
-        height, digest = 0, leaf
+        self._push(0, leaf)
+        self.size += 1
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Append many leaves: each aligned run of 2**h leaves is hashed level by level into one
+        peak, the same nodes ``append`` would make, without a Python call per node."""
+        done = 0
+        while done < len(leaves):
+            height = _aligned_height(self.size, len(leaves) - done)
+            level = leaves[done : done + (1 << height)]
+            while len(level) > 1:
+                level = [_node(b"\x01" + left + right).digest() for left, right in zip(level[::2], level[1::2], strict=True)]
+            self._push(height, level[0])
+            self.size += 1 << height
+            done += 1 << height
+
+    def copy(self) -> Frontier:
+        twin = Frontier()
+        twin.size, twin._peaks = self.size, list(self._peaks)
+        return twin
+
+    def _push(self, height: int, digest: bytes) -> None:
         while self._peaks and self._peaks[-1][0] == height:
             _, left = self._peaks.pop()
             height, digest = height + 1, node_hash(left, digest)
         self._peaks.append((height, digest))
-        self.size += 1
 
     def root(self) -> bytes:
         if not self._peaks:

@@ -4,7 +4,7 @@ A ledger file is marked by ``PRAGMA application_id`` and versioned by ``PRAGMA u
 so "not a ledger", "a corrupt file" and "written by a newer proctor" are each named at open.
 The triggers make the file append-only for every client, not just proctor: UPDATE and DELETE
 are refused, and an insert must extend the head by exactly one (the next ``seq``, the head's
-hash as ``prev``, an id and hash never seen). That also stops ``INSERT OR REPLACE``. They are
+hash as ``prev``, an id never seen). That also stops ``INSERT OR REPLACE``. They are
 a guard against accidents and casual edits; the hash chain, checkpoints and anchors are what
 detect a writer who drops the triggers.
 """
@@ -39,7 +39,7 @@ CREATE TABLE entries (
     run TEXT,
     at TEXT NOT NULL,
     prev TEXT NOT NULL,
-    hash TEXT NOT NULL UNIQUE,
+    hash TEXT NOT NULL,  -- no index: nothing looks entries up by hash, and the chain makes each unique
     payload TEXT NOT NULL
 );
 CREATE INDEX entries_by_run ON entries (run, kind);
@@ -55,10 +55,11 @@ CREATE TABLE checkpoints (
 );
 
 CREATE TRIGGER entries_extend_head BEFORE INSERT ON entries
-WHEN NEW.seq IS NOT (SELECT IFNULL(MAX(seq), 0) + 1 FROM entries)
-  OR NEW.prev IS NOT IFNULL((SELECT hash FROM entries ORDER BY seq DESC LIMIT 1), '{GENESIS}')
+WHEN IFNULL(
+       (SELECT seq + 1 = NEW.seq AND hash = NEW.prev FROM entries ORDER BY seq DESC LIMIT 1),
+       NEW.seq = 1 AND NEW.prev = '{GENESIS}'
+     ) IS NOT 1
   OR EXISTS (SELECT 1 FROM entries WHERE id = NEW.id)
-  OR EXISTS (SELECT 1 FROM entries WHERE hash = NEW.hash)
 BEGIN SELECT RAISE(ABORT, 'proctor ledger: an insert must extend the head by exactly one entry'); END;
 CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN {_APPEND_ONLY.format(table="entries")} END;
 CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN {_APPEND_ONLY.format(table="entries")} END;

@@ -13,7 +13,6 @@ transaction as the entry that refers to them.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import time
 import uuid
@@ -22,7 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import orjson
 
 from proctor.errors import UnavailableError
 from proctor.ledger._canonical import canonical, parse
@@ -54,8 +55,7 @@ class Event:
     contents: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One recorded event, exactly as stored."""
 
     seq: int
@@ -73,7 +73,7 @@ class Entry:
         return value
 
     def row(self) -> tuple[Any, ...]:
-        return (self.seq, self.id, self.kind, self.run, self.at, self.prev, self.hash, self.payload.decode())
+        return (*self[:7], self.payload.decode())
 
     def as_dict(self) -> dict[str, Any]:
         """The entry as JSON data (payload decoded), for show and export."""
@@ -97,28 +97,34 @@ def _row_entry(row: tuple[Any, ...]) -> Entry:
     return Entry(seq, id_, kind, run, at, prev, digest, payload.encode())
 
 
-def _string(value: str | None) -> bytes:
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
-
-
 def _payload(event: Event, data: bytes, seq: int, at: str) -> bytes:
-    # The envelope's keys in RFC 8785 order; each part is canonical, so the whole is.
-    parts = (
-        *(b'{"at":', _string(at), b',"data":', data, b',"id":', _string(event.id), b',"kind":', _string(event.kind)),
-        *(b',"run":', _string(event.run), b',"seq":', str(seq).encode(), b',"v":', str(PAYLOAD_VERSION).encode(), b"}"),
-    )
-    return b"".join(parts)
+    # The envelope's keys in RFC 8785 order around the canonical data; orjson writes these
+    # strings and integers as RFC 8785 does.
+    envelope = {
+        "at": at,
+        "data": orjson.Fragment(data),
+        "id": event.id,
+        "kind": event.kind,
+        "run": event.run,
+        "seq": seq,
+        "v": PAYLOAD_VERSION,
+    }
+    try:
+        return orjson.dumps(envelope)
+    except TypeError:
+        raise ValueError(f"cannot record event {event.id!r}: its id, kind and run must be strings of valid Unicode") from None
 
 
 def _chain(prepared: list[tuple[Event, bytes]], seq: int, head: str, at: str) -> list[Entry]:
     """The entries that extend the head (seq, head) by these events, all stamped ``at``."""
     entries = []
+    prev = bytes.fromhex(head)
     for event, data in prepared:
         seq += 1
         payload = _payload(event, data, seq, at)
-        digest = chain_hash(head, payload)
-        entries.append(Entry(seq, event.id, event.kind, event.run, at, head, digest, payload))
-        head = digest
+        digest = hashlib.sha256(prev + payload)
+        entries.append(Entry(seq, event.id, event.kind, event.run, at, head, head := digest.hexdigest(), payload))
+        prev = digest.digest()
     return entries
 
 
@@ -154,6 +160,7 @@ class Ledger:
         self.db, self.ledger_id = connect(self.path, readonly=readonly, synchronous=synchronous)
         self._conn = self.db.conn
         self._frontier = Frontier()
+        self._last_head: tuple[int, str] | None = None  # (seq, hash) after this writer's last append
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -164,10 +171,33 @@ class Ledger:
     def extend(self, events: Iterable[Event]) -> list[Entry]:
         """Record events in order, in one transaction; one entry per event."""
         prepared = [(e, canonical(e.data)) for e in events]  # outside the lock: the slow part
+        if not prepared:
+            return []
+        if self._last_head is not None:
+            try:
+                with self._transaction() as conn:
+                    entries = self._insert_new(conn, prepared, self._last_head)
+            except sqlite3.IntegrityError:
+                pass  # another writer moved the head, or an id was recorded before: the careful way
+            else:
+                self._last_head = (entries[-1].seq, entries[-1].hash)
+                return entries
         with self._transaction() as conn:
-            return self._insert(conn, prepared)
+            entries = self._insert(conn, prepared)
+            self._last_head = self._head(conn)
+        return entries
+
+    def _insert_new(self, conn: sqlite3.Connection, prepared: list[tuple[Event, bytes]], head: tuple[int, str]) -> list[Entry]:
+        """Insert on top of the head this writer last saw; the triggers refuse it (IntegrityError)
+        if the head has moved since, and the id index if any event was recorded before."""
+        entries = _chain(prepared, *head, _now())
+        conn.executemany(_INSERT, [entry.row() for entry in entries])
+        self._finish(conn, prepared, entries, head[0])
+        return entries
 
     def _insert(self, conn: sqlite3.Connection, prepared: list[tuple[Event, bytes]]) -> list[Entry]:
+        """Insert on top of the head read in this transaction, returning the entries of ids
+        recorded before instead of recording them again."""
         seq, head = self._head(conn)
         entries = _chain(prepared, seq, head, _now())
         conn.execute("SAVEPOINT batch")
@@ -177,14 +207,21 @@ class Ledger:
             conn.execute("ROLLBACK TO batch")  # an id seen before (a retry): go one by one
             entries = [self._insert_one(conn, event, data) for event, data in prepared]
         conn.execute("RELEASE batch")
-        bodies = [body for event, _ in prepared for body in event.contents]
-        conn.executemany(
-            "INSERT INTO contents (digest, size, body) VALUES (?, ?, ?)", [(content_digest(b), len(b), b) for b in bodies]
-        )
-        for entry in entries:
-            if self.checkpoint_every and entry.seq > seq and entry.seq % self.checkpoint_every == 0:
-                self._checkpoint(conn, entry.seq, entry.hash)
+        self._finish(conn, prepared, entries, seq)
         return entries
+
+    def _finish(self, conn: sqlite3.Connection, prepared: list[tuple[Event, bytes]], entries: list[Entry], before: int) -> None:
+        """Store the events' contents and make the checkpoints due among the new entries."""
+        bodies = [body for event, _ in prepared for body in event.contents]
+        if bodies:
+            rows = [(content_digest(b), len(b), b) for b in bodies]
+            conn.executemany("INSERT INTO contents (digest, size, body) VALUES (?, ?, ?)", rows)
+        if not self.checkpoint_every:
+            return
+        new = [entry for entry in entries if entry.seq > before]  # not those recorded before
+        for entry in new:
+            if entry.seq % self.checkpoint_every == 0:
+                self._checkpoint(conn, entry.seq, entry.hash, new)
 
     def _insert_one(self, conn: sqlite3.Connection, event: Event, data: bytes) -> Entry:
         known = self._by_id(conn, event.id)
@@ -203,8 +240,8 @@ class Ledger:
                 raise ValueError(f"{self.path}: an empty ledger has nothing to checkpoint")
             return self._checkpoint_at(conn, size) or self._checkpoint(conn, size, head)
 
-    def _checkpoint(self, conn: sqlite3.Connection, size: int, head: str) -> Checkpoint:
-        self._catch_up(conn, size)
+    def _checkpoint(self, conn: sqlite3.Connection, size: int, head: str, written: list[Entry] | None = None) -> Checkpoint:
+        self._catch_up(conn, size, written or [])
         checkpoint = Checkpoint(ledger=self.ledger_id, size=size, root=self._frontier.root().hex(), head=head, at=_now())
         if self.signing_key is not None:
             checkpoint = checkpoint.signed(self.signing_key)
@@ -214,24 +251,35 @@ class Ledger:
         )
         return checkpoint
 
-    def _catch_up(self, conn: sqlite3.Connection, size: int) -> None:
+    def _catch_up(self, conn: sqlite3.Connection, size: int, written: list[Entry]) -> None:
+        """Bring the Merkle frontier to ``size`` entries: from ``written`` (consecutive entries
+        this transaction wrote) where it covers them, from the file before those."""
         if self._frontier.size > size:
             self._frontier = Frontier()
-        rows = conn.execute("SELECT payload FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq", (self._frontier.size, size))
-        for (payload,) in rows:
-            self._frontier.append(leaf_hash(payload.encode()))
+        first_written = written[0].seq if written else size + 1
+        if self._frontier.size + 1 < first_written:
+            rows = conn.execute(
+                "SELECT payload FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq",
+                (self._frontier.size, min(size, first_written - 1)),
+            )
+            self._frontier.extend([leaf_hash(payload.encode()) for (payload,) in rows])
+        done = self._frontier.size
+        self._frontier.extend([leaf_hash(entry.payload) for entry in written if done < entry.seq <= size])
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         if self.readonly:
             raise RuntimeError(f"{self.path} was opened read-only")
         self._begin_immediate()
+        frontier = self._frontier.copy()  # a checkpoint in a transaction that rolls back must not count
         try:
             yield self._conn
+            self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+                self._conn.execute("ROLLBACK")
+            self._frontier = frontier
             raise
-        self._conn.execute("COMMIT")
 
     def _begin_immediate(self) -> None:
         """BEGIN IMMEDIATE, waiting out other writers; never lets 'database is locked' reach the user."""

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import hashlib
 import json
+import uuid
+from datetime import UTC, datetime
 
+import orjson
 import pytest
 import rfc8785
 from hypothesis import given, settings
@@ -22,7 +27,7 @@ from proctor.ledger import (
     verify_inclusion,
 )
 from proctor.ledger._canonical import SAFE_INTEGER
-from proctor.ledger._merkle import Frontier
+from proctor.ledger._merkle import Frontier, _subtree
 
 json_values = st.recursive(
     st.none()
@@ -48,6 +53,41 @@ def test_parse_accepts_canonical_bytes_and_round_trips(value):
     assert canonical(parse(data)) == data
 
 
+# Values beyond what proctor writes: any integer, integral and extreme floats, keys outside the BMP.
+wild_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _encodings(value):
+    """Byte forms a forger or another JSON library might write for ``value``."""
+    yield json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    try:
+        yield orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        pass  # an integer past 64 bits
+
+
+@settings(max_examples=600, deadline=None)
+@given(wild_values)
+def test_parse_accepts_only_rfc8785_bytes(value):
+    for data in _encodings(value):
+        try:
+            parsed = parse(data)
+        except ValueError:
+            continue
+        assert rfc8785.dumps(parsed) == data
+
+
+@pytest.mark.parametrize("text", ["[2.0]", '{"a":1e+16}', "[9007199254740993]", '{"\ue000":1,"\U0001f600":2}', "-0.0"])
+def test_parse_refuses_what_orjson_round_trips_but_rfc8785_writes_otherwise(text):
+    assert orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS) == text.encode()
+    with pytest.raises(ValueError, match="not canonical"):
+        parse(text.encode())
+
+
 @pytest.mark.parametrize("value", [2.0, -0.0, 1e-7, 1e-5, 1e16, 1e21, 5e-324, 0.1 + 0.2, {"\U0001f600": 1, "\ue000": 2}])
 def test_canonical_takes_rfc8785s_path_where_python_formats_differently(value):
     assert canonical(value) == rfc8785.dumps(value)
@@ -57,6 +97,29 @@ def test_canonical_takes_rfc8785s_path_where_python_formats_differently(value):
 def test_integers_outside_the_safe_range_are_recorded_as_decimal_strings():
     assert canonical({"n": 2**64}) == b'{"n":"18446744073709551616"}'
     assert canonical([SAFE_INTEGER]) == b"[9007199254740991]"
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+
+
+@pytest.mark.parametrize("beside", [{}, {"none": None}, {"big": 2**60}])
+def test_uuids_and_enums_are_recorded_alike_whichever_path_writes_them(beside):
+    key = uuid.UUID(int=7)
+    value = {"id": key, "colour": Colour.RED, **beside}
+    expected = {"id": str(key), "colour": "red", **{k: str(v) if v == 2**60 else v for k, v in beside.items()}}
+    assert canonical(value) == rfc8785.dumps(expected)
+
+
+@pytest.mark.parametrize("value", [datetime.now(UTC), {1, 2}, b"bytes", Point(1), {"nested": [datetime.now(UTC)]}])
+def test_values_beyond_json_data_are_refused_by_name(value):
+    with pytest.raises(ValueError, match="cannot record a"):
+        canonical(value)
 
 
 @pytest.mark.parametrize("value", [float("nan"), {"x": float("inf")}, [float("-inf")]])
@@ -199,3 +262,15 @@ def test_the_frontier_gives_every_prefix_root():
     for n, leaf in enumerate(HASHES, 1):
         frontier.append(leaf)
         assert frontier.root().hex() == ROOTS[n]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 70), max_size=6))
+def test_extending_the_frontier_in_any_chunks_gives_the_rfc6962_root(chunks):
+    leaves = [leaf_hash(str(i).encode()) for i in range(sum(chunks))]
+    frontier, done = Frontier(), 0
+    for chunk in chunks:
+        frontier.extend(leaves[done : done + chunk])
+        done += chunk
+        assert frontier.size == done
+        assert frontier.root() == (_subtree(leaves, 0, done) if done else EMPTY_ROOT)

@@ -35,6 +35,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
         self.dir = tempfile.TemporaryDirectory()
         self.book = Ledger(Path(self.dir.name) / "l.db", synchronous="OFF", checkpoint_every=4)  # type: ignore[arg-type]
+        self.other = Ledger(Path(self.dir.name) / "l.db", synchronous="OFF", checkpoint_every=3)  # type: ignore[arg-type]
         self.model: list[tuple[str, str, dict]] = []
 
     @rule(kind=st.sampled_from(["proposal", "verdict", "decision"]), data=data_values)
@@ -47,6 +48,12 @@ class LedgerMachine(RuleBasedStateMachine):
     def extend(self, batch):
         entries = self.book.extend([Event("verdict", d, "r") for d in batch])
         self.model += [(e.id, "verdict", d) for e, d in zip(entries, batch, strict=True)]
+
+    @rule(batch=st.lists(data_values, min_size=1, max_size=3))
+    def another_writer_extends(self, batch):
+        # moves the head under the first writer, which must notice and chain onto it
+        entries = self.other.extend([Event("decision", d, "r") for d in batch])
+        self.model += [(e.id, "decision", d) for e, d in zip(entries, batch, strict=True)]
 
     @rule(data=data_values)
     def retry_an_old_event(self, data):
@@ -66,6 +73,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert verify_ledger(self.book).ok
 
     def teardown(self):
+        self.other.close()
         self.book.close()
         self.dir.cleanup()
 

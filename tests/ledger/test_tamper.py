@@ -84,6 +84,15 @@ def test_edit_a_column_only_is_caught_by_the_chain(recorded):
     assert report.problems[0].seq == 3 and "columns kind differ" in report.problems[0].message
 
 
+def test_a_rehashed_payload_that_is_not_an_object_is_named_not_crashed_on(recorded):
+    path, _ = recorded
+    conn = raw_connection(path)
+    conn.execute("UPDATE entries SET payload = '[1,2]' WHERE seq = 3")
+    _rehash_from(conn, 3)
+    report = _report(path)
+    assert report.problems[0].seq == 3 and "not a JSON object" in report.problems[0].message
+
+
 def test_delete_a_row_and_renumber_is_caught_by_the_chain(recorded):
     path, _ = recorded
     conn = raw_connection(path)
