@@ -7,6 +7,7 @@ is per process and does not see tmpfs pages).
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import signal
@@ -29,7 +30,9 @@ class Usage(NamedTuple):
     hit_processes: bool
 
 
+@functools.cache
 def _mount_points() -> dict[str, Path]:
+    """Where each v1 controller is mounted; read once per process (every job needs it)."""
     found: dict[str, Path] = {}
     with open("/proc/self/mounts") as mounts:
         for line in mounts:
@@ -42,6 +45,7 @@ def _mount_points() -> dict[str, Path]:
 
 def unavailable_reason() -> str | None:
     """Why per-job v1 cgroups cannot be used here, or None when they can."""
+    _mount_points.cache_clear()  # a fresh look: controllers may have been mounted since
     points = _mount_points()
     missing = [c for c in CONTROLLERS if c not in points]
     if missing:

@@ -94,12 +94,19 @@ class NamespaceSandbox(Sandbox):
         uid: host uid for the fork server; the candidate runs as ``uid + 1``.
         expose: extra host paths to bind read-only (for example a data directory).
         netns_per_job: give each job its own network namespace, so concurrent jobs cannot
-            reach each other through abstract Unix sockets; all are always offline.
+            reach each other through abstract Unix sockets (all are always offline). None
+            (the default): only where the kernel lacks Landlock scopes (ABI 6, Linux 6.12),
+            which keep each job off other jobs' abstract sockets for ~1.4 ms less a job.
         seccomp: install the seccomp filter (see ``_seccomp``).
     """
 
     def __init__(
-        self, *, uid: int = DEFAULT_UID, expose: tuple[str, ...] = (), netns_per_job: bool = True, seccomp: bool = True
+        self,
+        *,
+        uid: int = DEFAULT_UID,
+        expose: tuple[str, ...] = (),
+        netns_per_job: bool | None = None,
+        seccomp: bool = True,
     ) -> None:
         if uid <= 0:
             raise ValueError(
@@ -108,7 +115,8 @@ class NamespaceSandbox(Sandbox):
             )
         self._uid = uid
         self._expose = tuple(expose)
-        self._netns_per_job = netns_per_job
+        self._scope_sockets = sys.platform.startswith("linux") and _zygote.landlock_abi() >= _zygote.LANDLOCK_SCOPES_SOCKETS
+        self._netns_per_job = not self._scope_sockets if netns_per_job is None else netns_per_job
         self._seccomp = seccomp
         self._lock = threading.Lock()
         self._server: subprocess.Popen[bytes] | None = None
@@ -126,7 +134,9 @@ class NamespaceSandbox(Sandbox):
     def _enforcement(self) -> list[str]:
         limits = "cgroup v1 (memory, pids, cpuacct)" if self._cgroups else "rlimits only (no usable cgroups)"
         filtered = "seccomp" if self._seccomp and _seccomp.unavailable_reason() is None else "no seccomp"
-        return ["namespaces: user, pid, mount, net, ipc, uts", limits, filtered]
+        net = "net per job" if self._netns_per_job else "net shared by jobs, offline"
+        between_jobs = ["landlock: abstract Unix sockets scoped to the job"] if self._scope_sockets else []
+        return [f"namespaces: user, pid, mount, ipc, uts per job; {net}", limits, filtered, *between_jobs]
 
     # ------------------------------------------------------------ the fork server
 
@@ -143,6 +153,7 @@ class NamespaceSandbox(Sandbox):
         config.update(
             uid=self._uid,
             netns_per_job=self._netns_per_job,
+            scope_sockets=self._scope_sockets,
             seccomp=base64.b64encode(seccomp).decode(),
             files={"/etc/passwd": PASSWD, "/etc/group": GROUP},
         )
@@ -321,12 +332,11 @@ class _JobRun:
         return self._result(streams, hit, time.monotonic() - started)
 
     def _start(self, sock: socket.socket, stdout_w: int, stderr_w: int) -> None:
-        child = _received_pid(sock, b"P")
+        self.init_pid = _received_pid(sock, b"P")
         if self.cgroup is not None:
-            self.cgroup.add(child)
+            self.cgroup.add(self.init_pid)
         fds = (stdout_w, stderr_w) if self.channel is None else (stdout_w, stderr_w, self.channel.fileno())
         _zygote.send_message(sock, self.sandbox._spec(self.job, self.limits), fds=fds)
-        self.init_pid = _received_pid(sock, b"I")
 
     def _on_message(self, sock: socket.socket) -> bool:
         try:

@@ -15,13 +15,15 @@ Setup, in this order (the order is the security argument):
 3. Fork: the child is PID 1 of the new PID namespace and becomes the fork server. If it dies,
    the kernel kills every job below it; it exits when the launcher's control socket closes.
 
-Per job, the fork server only forks; the child reads the job from the job socket itself, so the
-fork server's memory (which every child inherits) never holds a job's data. The child unshares
-fresh PID, mount, IPC and UTS namespaces (and a network namespace when configured), and forks
-the job's init (PID 1), which mounts a fresh /proc, size-capped tmpfs on the work directory,
-/tmp and /dev/shm, writes the files and forks the candidate (PID 2) in a session of its own,
-as uid 1000 without capabilities, with no_new_privs, rlimits and a seccomp filter. When the
-candidate exits, init kills everything left in the namespace and reports the status.
+Per job, the fork server only forks, into a fresh PID namespace (``fork_into_new_pid_namespace``);
+the child, the job's init (PID 1), reads the job from the job socket itself, so the fork
+server's memory (which every child inherits) never holds a job's data. Init unshares fresh
+mount, IPC and UTS namespaces (and a network namespace when configured), mounts a fresh /proc,
+size-capped tmpfs on the work directory, /tmp and /dev/shm, writes the files and forks the
+candidate (PID 2) in a session of its own, as uid 1000 without capabilities, with
+no_new_privs, rlimits, a Landlock scope on abstract Unix sockets (where the kernel has one,
+instead of a network namespace per job) and a seccomp filter. When the candidate exits, init
+kills everything left in the namespace and reports the status.
 
 Messages from the sandbox to the launcher are JSON only; the launcher never unpickles them.
 """
@@ -57,6 +59,10 @@ AT_FDCWD, AT_RECURSIVE = -100, 0x8000
 MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV = 0x1, 0x2, 0x4
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS = 1, 4, 22, 38
 SECCOMP_MODE_FILTER = 2
+LANDLOCK_CREATE_RULESET, LANDLOCK_RESTRICT_SELF = 444, 446  # the same on every architecture
+LANDLOCK_CREATE_RULESET_VERSION = 1
+LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 0x1
+LANDLOCK_SCOPES_SOCKETS = 6  # the first ABI with scopes
 
 SYSCALLS = {"x86_64": {"pivot_root": 155, "mount_setattr": 442}, "aarch64": {"pivot_root": 41, "mount_setattr": 442}}
 
@@ -99,6 +105,10 @@ class _MountAttr(ctypes.Structure):
         ("propagation", ctypes.c_uint64),
         ("userns_fd", ctypes.c_uint64),
     ]
+
+
+class _LandlockRulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
 
 
 class _SockFprog(ctypes.Structure):
@@ -160,6 +170,25 @@ def make_read_only(path: str, recursive: bool = True, attrs: int = MOUNT_ATTR_RD
 
 def prctl(option: int, arg: int) -> None:
     _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), f"prctl {option}")
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version; 0 when Landlock is missing or disabled."""
+    version = _libc.syscall(LANDLOCK_CREATE_RULESET, None, 0, LANDLOCK_CREATE_RULESET_VERSION)
+    return max(int(version), 0)
+
+
+def scope_abstract_sockets() -> None:
+    """Landlock (ABI 6+): this process and its children cannot connect to abstract Unix sockets
+    made outside their own domain, so concurrent jobs sharing a network namespace cannot talk
+    through them. Needs no_new_privs."""
+    attr = _LandlockRulesetAttr(scoped=LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET)
+    ruleset = _libc.syscall(LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.sizeof(attr), 0)
+    _check(0 if ruleset >= 0 else -1, "landlock_create_ruleset")
+    try:
+        _check(_libc.syscall(LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
 
 
 def install_seccomp(program: bytes) -> None:
@@ -308,9 +337,10 @@ def preload() -> None:
 
 
 def serve(control: socket.socket, config: dict) -> None:
-    """Fork one child per request; return only in a candidate process (via BecomeCandidate)."""
+    """Fork one job init per request; return only in a candidate process (via BecomeCandidate)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # reap jobs and orphans automatically
     preload()
+    own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     control.send(b"READY")
     while True:
         try:
@@ -320,12 +350,38 @@ def serve(control: socket.socket, config: dict) -> None:
         fds = received_fds(ancillary)
         if not message:
             os._exit(0)
-        if message == b"F" and len(fds) == 1:
-            if os.fork() == 0:
-                control.close()
-                _run_child(functools.partial(job_child, fds[0], config))
+        if message == b"F" and len(fds) == 1 and _forked_job(own_pid_namespace):
+            os.close(own_pid_namespace)
+            control.close()
+            _run_child(functools.partial(job_init, fds[0], config))
         for fd in fds:
-            os.close(fd)
+            os.close(fd)  # a job that could not be forked: its launcher sees the socket close
+
+
+def _forked_job(own_pid_namespace: int) -> bool:
+    """True in the job's init; False in the fork server, also when no job could be forked."""
+    try:
+        return fork_into_new_pid_namespace(own_pid_namespace) == 0
+    except OSError as exc:  # out of namespaces or processes: this job fails, the server goes on
+        os.write(2, f"proctor fork server: cannot start a job: {exc}\n".encode())
+        return False
+
+
+def fork_into_new_pid_namespace(own: int) -> int:
+    """Fork a child that is PID 1 of a fresh PID namespace; this process stays in its own.
+
+    unshare(CLONE_NEWPID) moves only the children to come, so the fork server unshares, forks,
+    and points its children back at its own namespace (``own``: an fd of /proc/self/ns/pid).
+    One fork per job instead of a fork that unshares and forks again.
+    """
+    unshare(CLONE_NEWPID)
+    child = -1
+    try:
+        child = os.fork()
+    finally:
+        if child != 0 and _libc.setns(own, CLONE_NEWPID) != 0:  # in the fork server, forked or not
+            os._exit(1)  # stuck making PID 1s in the old namespace: the launcher starts a new server
+    return child
 
 
 def _run_child(body: Callable[[], None]) -> None:
@@ -340,21 +396,6 @@ def _run_child(body: Callable[[], None]) -> None:
         finally:
             os._exit(125)
     os._exit(0)
-
-
-def job_child(fd: int, config: dict) -> None:
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    sock = socket.socket(fileno=fd)
-    send_pid(sock, b"P")  # the launcher puts us in the job's cgroups, then sends the job
-    spec, fds = receive_message(sock)
-    assert isinstance(spec, dict)
-    flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS
-    if config.get("netns_per_job"):
-        flags |= CLONE_NEWNET
-    unshare(flags)
-    if os.fork() != 0:
-        os._exit(0)  # the job's init is reparented to the fork server, which reaps it
-    _run_child(functools.partial(job_init, sock, spec, fds, config))
 
 
 def _mount_job_filesystems(spec: dict) -> None:
@@ -383,9 +424,17 @@ def _stdin_fd(data: str) -> int:
     return fd
 
 
-def job_init(sock: socket.socket, spec: dict, fds: list[int], config: dict) -> None:
+def job_init(fd: int, config: dict) -> None:
     """PID 1 of the job: set up, run the candidate, kill what is left, report."""
-    send_pid(sock, b"I")
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    sock = socket.socket(fileno=fd)
+    send_pid(sock, b"P")  # the launcher puts us in the job's cgroups (meanwhile we unshare), then sends the job
+    flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS
+    if config.get("netns_per_job"):
+        flags |= CLONE_NEWNET
+    unshare(flags)
+    spec, fds = receive_message(sock)
+    assert isinstance(spec, dict)
     _mount_job_filesystems(spec)
     socket.sethostname("sandbox")
     _write_files(spec["files"])
@@ -452,6 +501,8 @@ def become_candidate(spec: dict, fds: list[int], config: dict) -> None:
         resource.setrlimit(kind, (soft, hard))
     drop_to_unprivileged(CANDIDATE_UID)
     prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if config.get("scope_sockets"):
+        scope_abstract_sockets()
     if config.get("seccomp"):
         install_seccomp(base64.b64decode(config["seccomp"]))
     os.chdir(WORKDIR)

@@ -62,6 +62,46 @@ def test_concurrent_jobs_each_get_their_own_results(namespace_sandbox):
     assert namespace_sandbox.leftovers() == []
 
 
+LISTENER = """
+import socket, sys, time
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(b"\\0proctor-between-jobs")
+server.listen()
+print("listening", flush=True)
+server.settimeout(3)
+try:
+    server.accept()
+    print("reached")
+except OSError:
+    print("alone")
+"""
+CONNECTOR = """
+import socket, time
+for _ in range(100):
+    try:
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).connect(b"\\0proctor-between-jobs")
+        print("connected")
+        break
+    except OSError as exc:
+        error = exc.errno
+        time.sleep(0.02)
+else:
+    print("refused", error)
+"""
+
+
+@pytest.mark.parametrize("netns_per_job", [None, True], ids=["default", "netns-per-job"])
+def test_concurrent_jobs_cannot_reach_each_other_through_abstract_sockets(netns_per_job):
+    with NamespaceSandbox(netns_per_job=netns_per_job) as sandbox:
+        # A bare connector on the host would reach such a listener; in the sandbox, no other job can.
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            listener = pool.submit(sandbox.run, Job.python(LISTENER))
+            connector = pool.submit(sandbox.run, Job.python(CONNECTOR))
+            assert connector.result().stdout.startswith(b"refused")
+            assert listener.result().stdout == b"listening\nalone\n"
+        assert any("landlock" in e or "net per job" in e for e in sandbox.enforcement)
+
+
 def test_peak_memory_and_cpu_time_are_measured(namespace_sandbox):
     result = namespace_sandbox.run(Job.python("x = bytearray(100 * 2**20); sum(range(10**6))"))
     assert result.ok and result.peak_memory_bytes >= 100 * 2**20 and result.cpu_seconds > 0
