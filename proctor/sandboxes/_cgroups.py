@@ -65,17 +65,28 @@ class JobCgroup:
     def __init__(self, memory_bytes: int, processes: int) -> None:
         points = _mount_points()
         name = uuid.uuid4().hex[:16]
-        self.paths = {c: points[c] / PARENT / name for c in CONTROLLERS}
+        self.paths = {c: f"{points[c]}/{PARENT}/{name}" for c in CONTROLLERS}  # str: read often, per job
         for path in self.paths.values():
-            path.mkdir()
+            os.mkdir(path)
         self._write("memory", "memory.limit_in_bytes", memory_bytes)
         self._write("pids", "pids.max", processes)
 
     def _write(self, controller: str, name: str, value: object) -> None:
-        (self.paths[controller] / name).write_text(f"{value}\n")
+        fd = os.open(f"{self.paths[controller]}/{name}", os.O_WRONLY)
+        try:
+            os.write(fd, f"{value}\n".encode())
+        finally:
+            os.close(fd)
 
     def _read(self, controller: str, name: str) -> str:
-        return (self.paths[controller] / name).read_text()
+        fd = os.open(f"{self.paths[controller]}/{name}", os.O_RDONLY)
+        try:
+            chunks = [os.read(fd, 1 << 16)]
+            while chunks[-1]:  # cgroup.procs can outgrow one read
+                chunks.append(os.read(fd, 1 << 16))
+            return b"".join(chunks).decode()
+        finally:
+            os.close(fd)
 
     def add(self, pid: int) -> None:
         """Move ``pid`` into every controller's cgroup; its future children follow."""
@@ -116,7 +127,7 @@ class JobCgroup:
         for path in self.paths.values():
             for _ in range(100):
                 try:
-                    path.rmdir()
+                    os.rmdir(path)
                     break
                 except OSError:  # processes still exiting; they leave within milliseconds
                     time.sleep(0.001)
