@@ -41,7 +41,9 @@ def test_sigkill_mid_append_never_breaks_the_chain_or_loses_an_acknowledged_entr
         first = writer.stdout.readline()  # appending now, however slow start-up was on a loaded machine
         time.sleep(rng.random() * 0.3)
         writer.send_signal(signal.SIGKILL)
-        out, _ = writer.communicate()
+        out = writer.stdout.read()  # through the same buffer as readline: communicate() would skip what it read ahead
+        writer.wait()
+        writer.stderr.close()
         for line in (first + out).splitlines():
             event_id, _, digest = line.partition(" ")
             if len(digest) == 64:  # a line cut by the kill was never acknowledged
