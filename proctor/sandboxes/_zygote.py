@@ -339,6 +339,7 @@ def preload() -> None:
 def serve(control: socket.socket, config: dict) -> None:
     """Fork one job init per request; return only in a candidate process (via BecomeCandidate)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # reap jobs and orphans automatically
+    config["seccomp"] = base64.b64decode(config.get("seccomp") or "")  # once, not in every job
     preload()
     own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     control.send(b"READY")
@@ -504,7 +505,7 @@ def become_candidate(spec: dict, fds: list[int], config: dict) -> None:
     if config.get("scope_sockets"):
         scope_abstract_sockets()
     if config.get("seccomp"):
-        install_seccomp(base64.b64decode(config["seccomp"]))
+        install_seccomp(config["seccomp"])
     os.chdir(WORKDIR)
     os.environ.clear()
     os.environ.update(spec["env"])
