@@ -33,6 +33,7 @@ from __future__ import annotations
 import base64
 import ctypes
 import functools
+import gc
 import json
 import os
 import platform
@@ -334,6 +335,7 @@ def preload() -> None:
             __import__(name)
         except ImportError:
             pass
+    gc.freeze()  # children's collections then skip (and do not copy-on-write) the server's objects
 
 
 def serve(control: socket.socket, config: dict) -> None:
