@@ -29,8 +29,27 @@ _short.maxstring, _short.maxother, _short.maxlist, _short.maxlevel = 120, 120, 1
 
 
 def short(value: Any) -> str:
-    """A bounded repr for evidence and feedback."""
+    """A bounded repr for evidence and feedback: reprlib's, which is slow for what every test call
+    passes (small numbers, short strings, short lists of them), so those take repr's identical text."""
+    if _plain_scalar(value):
+        return repr(value)
+    kind = type(value)
+    if (kind is list or kind is tuple) and len(value) <= _short.maxlist and all(map(_plain_scalar, value)):
+        return repr(value)
     return _short.repr(value)
+
+
+def _plain_scalar(value: Any) -> bool:
+    """Whether reprlib would print ``value`` exactly as repr does (no truncation, no recursion)."""
+    kind = type(value)
+    if kind is int:
+        return -_SHORT_INT < value < _SHORT_INT
+    if kind is str:
+        return len(value) <= _short.maxstring and len(repr(value)) <= _short.maxstring
+    return kind is bool or kind is float or value is None
+
+
+_SHORT_INT = 10 ** (_short.maxlong - 1)  # reprlib truncates integers of more than maxlong digits
 
 
 def call_text(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
