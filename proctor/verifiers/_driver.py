@@ -8,9 +8,12 @@ verifier's process; the candidate is only ever reached through ``call``, which a
 from __future__ import annotations
 
 import ast
+import builtins
 import math
+import random
 import reprlib
 import traceback
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +46,7 @@ def _plain_scalar(value: Any) -> bool:
     """Whether reprlib would print ``value`` exactly as repr does (no truncation, no recursion)."""
     kind = type(value)
     if kind is int:
-        return -_SHORT_INT < value < _SHORT_INT
+        return bool(-_SHORT_INT < value < _SHORT_INT)
     if kind is str:
         return len(value) <= _short.maxstring and len(repr(value)) <= _short.maxstring
     return kind is bool or kind is float or value is None
@@ -98,8 +101,9 @@ def is_python(source: str) -> bool:
 
 
 def task_namespace(task: Task) -> dict[str, Any]:
-    """Run the task's helpers (its prompt, when that is Python) and tests in a fresh namespace."""
-    namespace: dict[str, Any] = {"__name__": "proctor_task_tests"}
+    """Run the task's helpers (its prompt, when that is Python) and tests in a fresh namespace,
+    where ``import random`` gives a generator of the task's own (``own_random``)."""
+    namespace: dict[str, Any] = {"__name__": "proctor_task_tests", "__builtins__": _builtins_with(own_random(task.id))}
     for label, source in (("prompt", task.prompt), ("tests", task.tests or "")):
         if not source.strip() or not is_python(source):
             if label == "tests" and source.strip():
@@ -110,6 +114,30 @@ def task_namespace(task: Task) -> dict[str, Any]:
         except Exception as exc:
             raise TaskCodeError(f"task {task.id}: its {label} raised {type(exc).__name__}: {exc}") from exc
     return namespace
+
+
+def own_random(seed: str) -> types.ModuleType:
+    """A ``random`` module whose functions draw from a generator seeded with ``seed``.
+
+    Tests that draw their inputs (HumanEval/32, 38, 50, 53 do) then draw the same ones on every
+    run, in any thread: the global module's state is shared with every other thread, and
+    Hypothesis reseeds it while a properties check runs.
+    """
+    generator = random.Random(seed)
+    module = types.ModuleType("random", random.__doc__)
+    for name, value in vars(random).items():
+        bound_to_global = getattr(value, "__self__", None) is random._inst
+        setattr(module, name, getattr(generator, name) if bound_to_global else value)
+    return module
+
+
+def _builtins_with(own: types.ModuleType) -> dict[str, Any]:
+    def import_(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+        if name == "random" and level == 0:
+            return own
+        return builtins.__import__(name, globals, locals, fromlist, level)
+
+    return {**vars(builtins), "__import__": import_}
 
 
 def run_tests(task: Task, proxy: Proxy, float_tolerance: float | None = None) -> Outcome:

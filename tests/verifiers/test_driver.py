@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proctor.verifiers._driver import _short, short
+from proctor.models import Task
+from proctor.verifiers._driver import Proxy, _short, run_tests, short
 
 evidence_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=200) | st.binary(max_size=20),
@@ -29,3 +32,33 @@ def test_short_evidence_text_is_reprlibs_whichever_path_makes_it(value):
 @pytest.mark.parametrize("value", [10**39 - 1, 10**39, -(10**39) + 1, "a" * 120, "a" * 121, "\x00" * 40, [1] * 12, [1] * 13, (1,)])
 def test_short_evidence_text_at_reprlibs_limits(value):
     assert short(value) == _short.repr(value)
+
+
+DRAWING_TASK = Task(
+    id="drawing/1",
+    prompt="def echo(x):\n    pass\n",
+    entry_point="echo",
+    tests="import random\nfrom random import randint\n\ndef check(candidate):\n"
+    "    for _ in range(3):\n        x = random.random() + randint(0, 10**6)\n        assert candidate(x) == x\n",
+)
+
+
+def _drawn_inputs() -> list[tuple]:
+    seen: list[tuple] = []
+
+    def echo(args, kwargs):
+        seen.append(args)
+        return args[0]
+
+    assert run_tests(DRAWING_TASK, Proxy("echo", echo)).passed
+    return seen
+
+
+def test_task_tests_draw_the_same_inputs_every_run_and_leave_the_global_random_alone():
+    before = random.getstate()
+    first = _drawn_inputs()
+    random.seed(12345)  # what Hypothesis does to the global generator in another thread
+    assert _drawn_inputs() == first
+    random.setstate(before)
+    _drawn_inputs()
+    assert random.getstate() == before
