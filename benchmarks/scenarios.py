@@ -2,34 +2,49 @@
 
     python benchmarks/scenarios.py [--suite smt] [--quick] [--runs 3]
 
-Runs the suite into a fresh ledger with each engine, ``--runs`` times each, from cold (no
-remembered verdicts, workers and Ray started inside the measurement, as a user's run does),
-interleaved so machine noise hits every engine alike, and reports each engine's median
-throughput and its ratio to one worker (the baseline, measured in the same run). Ray is
-started here as a local cluster (``--ray local``); it is skipped, with the reason, when Ray is
-not installed. Cycles are counted from the ledger (one decision per cycle).
+Runs the suite into a fresh ledger with each engine, ``--runs`` times each, each time in a new
+Python process timed from before its first ``proctor`` import to the end of ``run_suite``, as
+a user's ``proctor scenarios run`` is (its summary aside): nothing is imported, remembered or
+started beforehand, for one worker as for several. Runs are interleaved so machine noise hits
+every engine alike; the report gives each engine's median throughput and its ratio to one
+worker (the baseline, measured in the same run). Ray is started as a local cluster
+(``--ray local``); it is skipped, with the reason, when Ray is not installed. Cycles are
+counted from the ledger (one decision per cycle).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from proctor.ledger import Ledger
-from proctor.scenarios import _runner, load_suite, run_suite
 
 ENGINES = {"1 worker": {"workers": 1}, "2 workers": {"workers": 2}, "ray (local, 2 CPUs)": {"ray": "local"}}
 
 
+# Run in a fresh interpreter; prints the seconds from before the first proctor import to the end of the run.
+CHILD = """
+import json, sys, time
+started = time.perf_counter()
+from proctor.scenarios import load_suite, run_suite
+suite, quick, options, ledger = sys.argv[1], sys.argv[2] == "quick", json.loads(sys.argv[3]), sys.argv[4]
+if __name__ == "__main__":  # spawned workers import this module again
+    run_suite(load_suite(suite), ledger, quick=quick, **options)
+    print(time.perf_counter() - started)
+"""
+
+
 def _throughput(suite_name: str, quick: bool, options: dict[str, object], directory: Path) -> float:
     path = directory / f"run-{time.monotonic_ns()}.ledger"
-    _runner._WORKER = None  # the in-process worker starts as cold as a new process
-    started = time.perf_counter()
-    run_suite(load_suite(suite_name), path, quick=quick, **options)  # type: ignore[arg-type]
-    seconds = time.perf_counter() - started
+    mode = "quick" if quick else "full"
+    command = [sys.executable, "-c", CHILD, suite_name, mode, json.dumps(options), str(path)]
+    seconds = float(subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()[-1])
     with Ledger(path, readonly=True) as book:
         cycles = sum(1 for _ in book.entries(kinds=["decision"]))
     return cycles / seconds

@@ -9,8 +9,11 @@ the loop's state, its feedback or its decision.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from proctor.models import Proposal, Task, Verdict
 from proctor.sandboxes import Sandbox
@@ -44,14 +47,32 @@ class VerdictMemo:
 
     Verifiers are deterministic for a given task and code (property tests are seeded), so a
     remembered verdict is the one a fresh run would give; it is returned with the new
-    proposal's id and its original duration.
+    proposal's id and its original duration. With ``shared`` (a directory private to one suite
+    run), the workers of that run share what they verified instead of each verifying it again.
+    A remembered verdict is always the one read back from its JSON, so which worker verified it,
+    or whether it was shared at all, changes nothing downstream.
     """
 
     verdicts: dict[tuple[str, str, str, str], Verdict] = field(default_factory=dict)
     hits: int = 0
+    shared: Path | None = None
 
     def wrap(self, verifier: Verifier) -> Verifier:
         return _Memoised(verifier, self)
+
+    def recall(self, key: tuple[str, str, str, str], verify: Callable[[], Verdict]) -> Verdict:
+        """The verdict remembered for ``key``, verifying (or waiting for another worker) on a miss."""
+        known = self.verdicts.get(key)
+        if known is None:
+            known = self.verdicts[key] = self._find(key, verify)
+        else:
+            self.hits += 1
+        return known
+
+    def _find(self, key: tuple[str, str, str, str], verify: Callable[[], Verdict]) -> Verdict:
+        if self.shared is None:
+            return _through_json(verify())
+        return _SharedVerdicts(self.shared).fetch("\0".join(key), verify)
 
 
 class _Memoised:
@@ -61,12 +82,77 @@ class _Memoised:
 
     def verify(self, task: Task, proposal: Proposal) -> Verdict:
         key = (self.id, self.version, _digest(task.model_dump_json()), _digest(proposal.code))
-        known = self.memo.verdicts.get(key)
-        if known is None:
-            known = self.memo.verdicts[key] = self.inner.verify(task, proposal)
-        else:
-            self.memo.hits += 1
-        return _for_proposal(known, proposal.id)
+        return _for_proposal(self.memo.recall(key, lambda: self.inner.verify(task, proposal)), proposal.id)
+
+
+@dataclass(frozen=True)
+class _SharedVerdicts:
+    """Verdicts shared by the worker processes of one suite run: one JSON file per verdict.
+
+    The first worker to claim a key (an exclusive claim file holding its pid) verifies; the
+    others wait for the verdict file, which appears whole (written aside, then renamed), so no
+    code is verified twice at the same time. A claim whose worker died or failed is taken over.
+    Two workers taking over the same dead claim may both verify; verdicts are deterministic, so
+    that costs time, never a different result.
+    """
+
+    directory: Path
+    poll_seconds: float = 0.005
+
+    def fetch(self, key: str, verify: Callable[[], Verdict]) -> Verdict:
+        name = _digest(key)
+        done, claim = self.directory / f"{name}.json", self.directory / f"{name}.claim"
+        while True:
+            if done.exists():
+                return Verdict.model_validate_json(done.read_bytes())
+            if _claim(claim):
+                try:
+                    text = verify().model_dump_json()
+                    aside = _beside(done)
+                    aside.write_text(text)
+                    aside.replace(done)
+                finally:
+                    claim.unlink(missing_ok=True)
+                return Verdict.model_validate_json(text)
+            if not _claimant_alive(claim):
+                claim.unlink(missing_ok=True)
+                continue
+            time.sleep(self.poll_seconds)
+
+
+def _claim(path: Path) -> bool:
+    """Claim ``path`` for this process; the claim appears with its pid in it, or not at all."""
+    aside = _beside(path)
+    aside.write_text(str(os.getpid()))
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        return False
+    finally:
+        aside.unlink()
+    return True
+
+
+def _claimant_alive(path: Path) -> bool:
+    """Whether the worker that claimed ``path`` still runs."""
+    try:
+        pid = int(path.read_text())
+    except FileNotFoundError:
+        return False  # released: its verdict is there now, or its verifier failed
+    try:
+        os.kill(pid, 0)
+    except OSError:  # gone, or the pid now belongs to another user's process
+        return False
+    return True
+
+
+def _beside(path: Path) -> Path:
+    """Where this process writes ``path``'s content before it appears whole under its name."""
+    return path.with_name(f"{path.name}.{os.getpid()}")
+
+
+def _through_json(verdict: Verdict) -> Verdict:
+    return Verdict.model_validate_json(verdict.model_dump_json())
 
 
 def _for_proposal(verdict: Verdict, proposal_id: str) -> Verdict:

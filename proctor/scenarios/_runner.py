@@ -17,7 +17,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ class Unit:
     profile: dict[str, Any] | None  # the simulated profile for this round; None for a proposer spec
     sandbox: str | None = None
     unsafe: bool = False
+    verdicts: str | None = None  # the directory where this run's workers share verdicts (None: each keeps its own)
 
 
 @dataclass
@@ -78,9 +79,10 @@ def run_suite(
     result = SuiteRun(suite.name, Path(ledger))
     if workers is None and suite.workers is not None:
         workers = min(suite.workers, os.cpu_count() or 1)
-    with Ledger(ledger) as book, _engine(workers, ray) as submit:
+    with Ledger(ledger) as book, _engine(workers, ray) as (submit, verdicts):
         _check_same_suite(book, plan)
-        scheduler = _Scheduler(plan, book, submit, Unit(suite.model_dump(mode="json"), quick, plan.cells()[0], None, sandbox, unsafe))
+        template = Unit(suite.model_dump(mode="json"), quick, plan.cells()[0], None, sandbox, unsafe, verdicts)
+        scheduler = _Scheduler(plan, book, submit, template)
         scheduler.start(result)
         for cell, events in scheduler.finished():
             result.executed.append(cell.run)
@@ -178,12 +180,25 @@ def _next_profile(payloads: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] 
 
 
 @contextmanager
-def _engine(workers: int | None, ray: str | None) -> Iterator[Submit]:
-    if ray is not None:
-        with _ray(ray) as submit:
-            yield submit
-        return
+def _engine(workers: int | None, ray: str | None) -> Iterator[tuple[Submit, str | None]]:
+    """Where runs go, and the directory their workers share verdicts through (None for one worker).
+
+    Workers on this machine (a process pool, a Ray cluster started here) share verdicts through
+    a private scratch directory; a remote Ray cluster's workers keep a memo each.
+    """
     count = workers or os.cpu_count() or 1
+    shares = (ray is None and count > 1) or ray == "local"
+    with tempfile.TemporaryDirectory(prefix="proctor-verdicts-") if shares else nullcontext() as verdicts:
+        if ray is not None:
+            with _ray(ray) as submit:
+                yield submit, verdicts
+            return
+        with _pool(count) as submit:
+            yield submit, verdicts
+
+
+@contextmanager
+def _pool(count: int) -> Iterator[Submit]:
     if count <= 1:
         executor: Executor = ThreadPoolExecutor(1, thread_name_prefix="proctor-scenario")  # in this process, one run at a time
     else:
@@ -263,6 +278,7 @@ def execute(unit: Unit) -> list[Shipped]:
     """Run one cell's loop over the suite's tasks; return the events it recorded, in order."""
     global _WORKER
     _WORKER = _WORKER or _Worker()
+    _WORKER.memo.shared = Path(unit.verdicts) if unit.verdicts else None
     plan, tasks, oracle = _WORKER.plan(unit)
     verifier = pipeline(plan.suite.verifiers, _WORKER.sandbox(unit.sandbox, unit.unsafe), _WORKER.memo)
     cell = unit.cell
