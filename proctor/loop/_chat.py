@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from proctor._syntax import parse_python
 from proctor.errors import InputError, UnavailableError
 from proctor.loop._proposer import Feedback, register_proposer
 from proctor.models import Limits, Proposal, SelfReport, Task
@@ -265,7 +266,7 @@ def _read_answer(text: str) -> tuple[bool, float] | None:
 
 def _count_asserts(code: str) -> int:
     try:
-        tree = ast.parse(code)
+        tree = parse_python(code)
     except (SyntaxError, ValueError):
         return 0
     return sum(isinstance(node, ast.Assert) for node in ast.walk(tree))

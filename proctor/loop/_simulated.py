@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from proctor._syntax import literal, parse_python
 from proctor.errors import InputError
 from proctor.loop._proposer import Feedback, register_proposer
 from proctor.models import Proposal, SelfReport, Task
@@ -181,7 +182,7 @@ def _apply(node: ast.AST) -> None:
 
 def mutate(source: str, rng: random.Random) -> tuple[str, str]:
     """``source`` with one plausible bug, and what the bug is; a function returning None if none fits."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     sites = _sites(tree)
     if not sites:
         return source.rstrip() + "\n\n" + _returns_none(tree), "returns None"
@@ -238,9 +239,9 @@ def _visible_examples(task: Task) -> dict[str, Any]:
     pairs = [*_DOCTEST.findall(task.prompt), *_VISIBLE_ASSERT.findall(task.tests or "")]
     for call, result in pairs:
         try:
-            tree = ast.parse(call.strip(), mode="eval").body
+            tree = parse_python(call.strip(), mode="eval").body
             if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id in (task.entry_point, "candidate"):
-                table[repr(tuple(ast.literal_eval(a) for a in tree.args))] = ast.literal_eval(result.strip())
+                table[repr(tuple(ast.literal_eval(a) for a in tree.args))] = literal(result)
         except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
             continue
     for case in task.cases:

@@ -7,7 +7,6 @@ verifier's process; the candidate is only ever reached through ``call``, which a
 
 from __future__ import annotations
 
-import ast
 import builtins
 import math
 import random
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from proctor._syntax import parse_python
 from proctor.models import Task, TestCase
 from proctor.verifiers._base import module_file
 from proctor.verifiers._remote import CandidateRaised, Fatal
@@ -94,7 +94,7 @@ class TaskCodeError(Exception):
 
 def is_python(source: str) -> bool:
     try:
-        ast.parse(source)
+        parse_python(source)
     except (SyntaxError, ValueError):
         return False
     return True
@@ -158,6 +158,10 @@ def run_tests(task: Task, proxy: Proxy, float_tolerance: float | None = None) ->
         raise
     except AssertionError as exc:
         return Outcome(False, _assertion_reason(task, exc, proxy), {"calls": proxy.calls, **proxy.last})
+    except SystemError as exc:
+        if not getattr(exc, "from_candidate", False):
+            raise  # this interpreter broke, not the candidate: the verifier's error, never the candidate's failure
+        return Outcome(False, _exception_reason(exc, proxy), {"calls": proxy.calls, **proxy.last})
     except Exception as exc:  # noqa: BLE001  (any exception in the tests is the candidate failing them)
         return Outcome(False, _exception_reason(exc, proxy), {"calls": proxy.calls, **proxy.last})
     return Outcome(True, f"all tests passed ({proxy.calls} calls)", {"calls": proxy.calls})

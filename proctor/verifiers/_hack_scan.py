@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from proctor._syntax import parse_python
 from proctor.models import Proposal, Task, Verdict
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
 
@@ -55,7 +56,7 @@ class HackScanVerifier:
     def verify(self, task: Task, proposal: Proposal) -> Verdict:
         timer = Timer()
         try:
-            tree = ast.parse(proposal.code)
+            tree = parse_python(proposal.code)
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None)
             return verdict(self, proposal, "fail", f"not valid Python (line {line}): {getattr(exc, 'msg', exc)}", timer, line=line)

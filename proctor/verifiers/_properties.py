@@ -16,6 +16,7 @@ import typing
 from collections import Counter
 from typing import Any
 
+from proctor._syntax import parse_python
 from proctor.models import Limits, Proposal, Task, Verdict
 from proctor.sandboxes import Sandbox
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
@@ -270,7 +271,7 @@ def _strategy_from_hints(task: Task) -> Any:
 
     source = task.reference or task.prompt
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError as exc:
         raise NoStrategy(f"the reference is not valid Python: {exc}") from None
     function = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == task.entry_point), None)

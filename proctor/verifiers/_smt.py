@@ -21,6 +21,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from proctor._syntax import parse_python
 from proctor.models import Proposal, Task, Verdict
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
 
@@ -56,7 +57,7 @@ class Translator:
 
         self.z3, self.bits = z3, bits
         try:
-            tree = ast.parse(source)
+            tree = parse_python(source)
         except SyntaxError as exc:
             raise Unsupported(f"not valid Python: {exc.msg} (line {exc.lineno})") from None
         self.functions: dict[str, ast.FunctionDef] = {}
@@ -404,7 +405,7 @@ class SmtVerifier:
 
 def _condition(text: str, translator: Translator, env: dict[str, Any]) -> Any:
     try:
-        expression = ast.parse(text, mode="eval").body
+        expression = parse_python(text, mode="eval").body
     except SyntaxError as exc:
         raise Unsupported(f"the spec's condition {text!r} is not valid Python: {exc.msg}") from None
     return translator.as_bool(translator.expression(expression, translator.state(env)))

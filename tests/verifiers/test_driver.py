@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from proctor.models import Task
 from proctor.verifiers._driver import Proxy, _short, run_tests, short
+from proctor.verifiers._remote import raised_exception
 
 evidence_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=200) | st.binary(max_size=20),
@@ -62,3 +63,24 @@ def test_task_tests_draw_the_same_inputs_every_run_and_leave_the_global_random_a
     random.setstate(before)
     _drawn_inputs()
     assert random.getstate() == before
+
+
+BROKEN_INTERPRETER_TASK = Task(
+    id="broken/1",
+    prompt="def echo(x):\n    pass\n",
+    entry_point="echo",
+    tests="def check(candidate):\n    assert candidate(1) == 1\n    raise SystemError('AST constructor recursion depth mismatch')\n",
+)
+
+
+def test_a_system_error_in_the_tests_is_the_verifiers_error_not_the_candidates_failure():
+    with pytest.raises(SystemError):  # left to the pipeline, which records an error verdict
+        run_tests(BROKEN_INTERPRETER_TASK, Proxy("echo", lambda args, kwargs: args[0]))
+
+
+def test_a_system_error_the_candidate_raised_fails_the_candidate():
+    def raises(args, kwargs):
+        raise raised_exception({"type": "SystemError", "message": "from the candidate"})
+
+    outcome = run_tests(BROKEN_INTERPRETER_TASK, Proxy("echo", raises))
+    assert not outcome.passed and "the candidate raised SystemError" in outcome.reason
