@@ -8,6 +8,7 @@ verifier's process; the candidate is only ever reached through ``call``, which a
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import random
 import reprlib
@@ -17,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from proctor._syntax import parse_python
 from proctor.models import Task, TestCase
 from proctor.verifiers._base import module_file
 from proctor.verifiers._remote import CandidateRaised, Fatal
@@ -92,28 +92,30 @@ class TaskCodeError(Exception):
     """The task's own helpers or tests do not run (a broken task, not a failing candidate)."""
 
 
-def is_python(source: str) -> bool:
-    try:
-        parse_python(source)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
 def task_namespace(task: Task) -> dict[str, Any]:
     """Run the task's helpers (its prompt, when that is Python) and tests in a fresh namespace,
     where ``import random`` gives a generator of the task's own (``own_random``)."""
     namespace: dict[str, Any] = {"__name__": "proctor_task_tests", "__builtins__": _builtins_with(own_random(task.id))}
     for label, source in (("prompt", task.prompt), ("tests", task.tests or "")):
-        if not source.strip() or not is_python(source):
+        code = _task_code(source, f"<{label} of {task.id}>") if source.strip() else None
+        if code is None:
             if label == "tests" and source.strip():
                 raise TaskCodeError(f"task {task.id}: its tests are not valid Python")
             continue
         try:
-            exec(compile(source, f"<{label} of {task.id}>", "exec"), namespace)
+            exec(code, namespace)
         except Exception as exc:
             raise TaskCodeError(f"task {task.id}: its {label} raised {type(exc).__name__}: {exc}") from exc
     return namespace
+
+
+@functools.lru_cache(maxsize=1024)
+def _task_code(source: str, filename: str) -> types.CodeType | None:
+    """A task's prompt or tests compiled once (None when not Python): every candidate runs them afresh."""
+    try:
+        return compile(source, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
 
 
 def own_random(seed: str) -> types.ModuleType:

@@ -32,6 +32,15 @@ def test_site_packages_are_hidden_so_test_data_cannot_be_read(namespace_sandbox)
     assert result.stdout.strip() in (b"[]", b"") or b"FileNotFoundError" in result.stderr
 
 
+def test_input_files_and_their_directories_belong_to_the_candidate(namespace_sandbox):
+    code = (
+        "import os; open('a/b/c.txt', 'a').write('!'); os.mkdir('a/b/new')\n"
+        "print([os.stat(p).st_uid for p in ('a', 'a/b', 'a/b/c.txt', 'top.txt')], open('a/b/c.txt').read())"
+    )
+    result = namespace_sandbox.run(Job.python(code, files={"a/b/c.txt": b"x", "top.txt": b"y"}))
+    assert result.stdout.decode().split() == ["[1000,", "1000,", "1000,", "1000]", "x!"], result.stderr
+
+
 def test_each_writable_mount_is_size_capped(namespace_sandbox):
     code = """
 import os
