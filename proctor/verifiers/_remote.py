@@ -162,7 +162,8 @@ class Remote:
 
     def _receive(self, what: str, timeout: float) -> dict[str, Any]:
         assert self._ours is not None
-        self._ours.settimeout(timeout)
+        if self._ours.gettimeout() != timeout:  # two fcntl calls each time it changes; calls reuse one
+            self._ours.settimeout(timeout)
         try:
             reply = _wire.receive(self._ours)
         except TimeoutError:
