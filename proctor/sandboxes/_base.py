@@ -6,7 +6,7 @@ import abc
 import posixpath
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
@@ -137,6 +137,16 @@ class Sandbox(abc.ABC):
         descriptor 3, to talk with the caller while it runs (the caller keeps the peer). It is
         the only way in or out of the job besides its files, stdin and captured output.
         """
+
+    def preload(self, modules: Mapping[str, str]) -> bool:
+        """Offer pure-Python modules (name → source, standard library imports only) to later jobs.
+
+        A backend that keeps a warm interpreter may load them there once, so that the jobs
+        running that interpreter's Python import them without shipping them as files; it
+        returns True only when every later such job will find them already imported. The
+        default (and any backend that cannot) returns False: the caller ships them as files.
+        """
+        return False
 
     def leftovers(self) -> list[str]:
         """Describe anything of this sandbox's finished jobs still running on the host (should be [])."""

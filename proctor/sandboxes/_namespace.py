@@ -9,6 +9,7 @@ over, which takes the job's whole process tree with it.
 from __future__ import annotations
 
 import base64
+import json
 import math
 import os
 import resource
@@ -20,6 +21,7 @@ import sysconfig
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +123,7 @@ class NamespaceSandbox(Sandbox):
         self._lock = threading.Lock()
         self._server: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
+        self._modules: dict[str, str] = {}  # what the fork server preloads (Sandbox.preload), in order
         self._cgroups = _cgroups.unavailable_reason() is None
         self.enforcement = self._enforcement()
 
@@ -147,6 +150,21 @@ class NamespaceSandbox(Sandbox):
             assert self._control is not None
             return self._control
 
+    def preload(self, modules: Mapping[str, str]) -> bool:
+        """Load ``modules`` in the fork server before any later job is forked (see ``Sandbox.preload``).
+
+        A running server gets them in one message on its control socket, which it reads in order,
+        so every job requested after this returns finds them; a server started later gets them
+        in its configuration. A module that fails to load stops the server with its name.
+        """
+        with self._lock:
+            new = {name: source for name, source in modules.items() if self._modules.get(name) != source}
+            if new:
+                self._modules.update(new)
+                if self._control is not None and self._server is not None and self._server.poll() is None:
+                    _send_modules(self._control, new)
+        return True
+
     def _server_config(self) -> dict[str, Any]:
         seccomp = _seccomp.program() if self._seccomp and _seccomp.unavailable_reason() is None else b""
         config = root_layout(self._expose)
@@ -156,6 +174,7 @@ class NamespaceSandbox(Sandbox):
             scope_sockets=self._scope_sockets,
             seccomp=base64.b64encode(seccomp).decode(),
             files={"/etc/passwd": PASSWD, "/etc/group": GROUP},
+            modules=dict(self._modules),
         )
         return config
 
@@ -276,6 +295,17 @@ class NamespaceSandbox(Sandbox):
                 (resource.RLIMIT_NPROC, limits.processes, limits.processes),
             ]
         return rlimits
+
+
+def _send_modules(control: socket.socket, modules: dict[str, str]) -> None:
+    """Hand a running fork server modules to preload: one "M" message carrying a memfd of JSON."""
+    fd = os.memfd_create("proctor-modules")
+    try:
+        os.write(fd, json.dumps(modules).encode())
+        os.lseek(fd, 0, os.SEEK_SET)
+        control.sendmsg([b"M"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fd.to_bytes(4, sys.byteorder))])
+    finally:
+        os.close(fd)
 
 
 def _runs_warm(command: list[str]) -> bool:

@@ -335,14 +335,33 @@ def preload() -> None:
             __import__(name)
         except ImportError:
             pass
-    gc.freeze()  # children's collections then skip (and do not copy-on-write) the server's objects
+
+
+def load_modules(modules: dict[str, str]) -> None:
+    """Load the launcher's preloaded modules (``Sandbox.preload``), in order, before any job.
+
+    They come from the launcher, never from a job; one that fails stops the server with an
+    error naming it, since jobs would otherwise import a module that is not there.
+    """
+    for name, source in modules.items():
+        module = types.ModuleType(name)
+        module.__file__ = f"{name}.py"
+        sys.modules[name] = module
+        try:
+            exec(compile(source, module.__file__, "exec"), module.__dict__)
+        except Exception as exc:  # noqa: BLE001  (whatever it raised, the server must not start)
+            del sys.modules[name]
+            raise OSError(f"cannot preload module {name}: {type(exc).__name__}: {exc}") from None
 
 
 def serve(control: socket.socket, config: dict) -> None:
-    """Fork one job init per request; return only in a candidate process (via BecomeCandidate)."""
+    """Fork one job init per "F" request, load the modules of an "M" one; return only in a candidate
+    process (via BecomeCandidate)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # reap jobs and orphans automatically
     config["seccomp"] = base64.b64decode(config.get("seccomp") or "")  # once, not in every job
     preload()
+    load_modules(config.get("modules") or {})
+    gc.freeze()  # children's collections then skip (and do not copy-on-write) the server's objects
     own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     control.send(b"READY")
     while True:
@@ -353,12 +372,22 @@ def serve(control: socket.socket, config: dict) -> None:
         fds = received_fds(ancillary)
         if not message:
             os._exit(0)
-        if message == b"F" and len(fds) == 1 and _forked_job(own_pid_namespace):
+        if message == b"M" and len(fds) == 1:
+            load_modules(json.loads(_read_all(fds[0])))
+            gc.freeze()
+        elif message == b"F" and len(fds) == 1 and _forked_job(own_pid_namespace):
             os.close(own_pid_namespace)
             control.close()
             _run_child(functools.partial(job_init, fds[0], config))
         for fd in fds:
             os.close(fd)  # a job that could not be forked: its launcher sees the socket close
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = [os.read(fd, CHUNK)]
+    while chunks[-1]:
+        chunks.append(os.read(fd, CHUNK))
+    return b"".join(chunks)
 
 
 def _forked_job(own_pid_namespace: int) -> bool:

@@ -23,7 +23,8 @@ def check_sandbox(sandbox: Sandbox) -> None:
     """Raise AssertionError naming the first contract ``sandbox`` breaks.
 
     Covers: exit status and signals, captured and capped output, stdin, files in and out,
-    a private work directory and environment, the wall limit, and nothing left running.
+    a private work directory and environment, the wall limit, preloaded modules (when the
+    backend says it preloads them), and nothing left running.
     """
     for check in (
         _exit_status,
@@ -36,9 +37,17 @@ def check_sandbox(sandbox: Sandbox) -> None:
         _private_between_jobs,
         _non_python_command,
         _channel,
+        _preload,
     ):
         check(sandbox)
     _expect(sandbox.leftovers() == [], "nothing of a finished job may keep running", sandbox.leftovers())
+
+
+def _preload(sandbox: Sandbox) -> None:
+    if not sandbox.preload({"proctor_conformance_probe": "ANSWER = 42\n"}):
+        return  # not preloading is allowed: callers then ship their modules as files
+    result = sandbox.run(Job.python("import proctor_conformance_probe as probe; print(probe.ANSWER)"), QUICK)
+    _expect(result.ok and result.stdout == b"42\n", "a job imports what preload() said it loaded", result)
 
 
 def _exit_status(sandbox: Sandbox) -> None:

@@ -30,6 +30,16 @@ STUB_COMMAND = [PYTHON, "-c", "import proctor_stub; proctor_stub.main()"]
 
 
 @functools.cache
+def stub_sources() -> dict[str, str]:
+    """The stub's modules by import name, the wire first (the stub imports it), for ``Sandbox.preload``.
+
+    A sandbox that preloads them in its warm interpreter spares every candidate's job the
+    files and the imports (~10% of a ``tests`` verification on the namespace backend).
+    """
+    return {name: STUB_MODULES[f"{name}.py"].read_text() for name in ("proctor_wire", "proctor_stub")}
+
+
+@functools.cache
 def stub_files() -> dict[str, bytes]:
     """The stub's modules as source, with their bytecode for this interpreter in __pycache__.
 
@@ -112,7 +122,8 @@ class Remote:
         """Start the candidate's job and wait until its code is loaded (Fatal if it does not load)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._ours = ours
-        job = Job(command=STUB_COMMAND, files={**stub_files(), "candidate.py": self.code.encode()})
+        stub = {} if self.sandbox.preload(stub_sources()) else stub_files()
+        job = Job(command=STUB_COMMAND, files={**stub, "candidate.py": self.code.encode()})
         self._runner = threading.Thread(target=self._run, args=(job, theirs), daemon=True, name="proctor-candidate")
         self._runner.start()
         loaded = self._receive("loading the candidate", timeout=self.limits.wall_seconds)

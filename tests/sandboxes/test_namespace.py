@@ -125,3 +125,20 @@ def test_fails_closed_when_isolation_cannot_be_set_up():
     # uid + 1 == 2**32 - 1 is the invalid uid, so the kernel refuses the candidate's uid mapping
     with NamespaceSandbox(uid=2**32 - 2) as sandbox, pytest.raises(SandboxUnavailable, match="could not"):
         sandbox.run(Job.python("print('must not run')"))
+
+
+def test_preloaded_modules_are_imported_by_jobs_without_files_before_and_after_the_server_starts():
+    with NamespaceSandbox() as sandbox:
+        assert sandbox.preload({"early": "VALUE = 'early'\n"})  # no server yet: it starts with them
+        first = sandbox.run(Job.python("import early; print(early.VALUE)"))
+        assert sandbox.preload({"late": "import early\nVALUE = early.VALUE + ' and late'\n"})  # a running server
+        second = sandbox.run(Job.python("import late, sys; print(late.VALUE, 'late' in sys.modules)"))
+        assert sandbox.preload({"early": "VALUE = 'early'\n"})  # already there: nothing sent again
+    assert (first.stdout, second.stdout) == (b"early\n", b"early and late True\n"), (first.stderr, second.stderr)
+
+
+def test_a_preloaded_module_that_fails_stops_the_server_with_its_name():
+    with NamespaceSandbox() as sandbox:
+        sandbox.preload({"broken": "raise RuntimeError('no')\n"})
+        with pytest.raises(SandboxUnavailable, match="cannot preload module broken: RuntimeError: no"):
+            sandbox.run(Job.python("print('must not run')"))
