@@ -113,7 +113,7 @@ def task_namespace(task: Task) -> dict[str, Any]:
 def _task_code(source: str, filename: str) -> types.CodeType | None:
     """A task's prompt or tests compiled once (None when not Python): every candidate runs them afresh."""
     try:
-        return compile(source, filename, "exec", dont_inherit=True)
+        return compile(source, filename, "exec")
     except (SyntaxError, ValueError):
         return None
 
