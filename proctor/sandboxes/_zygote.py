@@ -23,7 +23,9 @@ size-capped tmpfs on the work directory, /tmp and /dev/shm, writes the files and
 candidate (PID 2) in a session of its own, as uid 1000 without capabilities, with
 no_new_privs, rlimits, a Landlock scope on abstract Unix sockets (where the kernel has one,
 instead of a network namespace per job) and a seccomp filter. When the candidate exits, init
-kills everything left in the namespace and reports the status.
+kills everything left in the namespace and reports the status. Modules the launcher preloads
+(``Sandbox.preload``) are loaded by the fork server itself, at start or on an "M" message read
+in order with the "F" requests, so every job forked afterwards finds them imported.
 
 Messages from the sandbox to the launcher are JSON only; the launcher never unpickles them.
 """
@@ -446,7 +448,9 @@ def _write_files(files: dict) -> None:
         _make_owned_dirs(os.path.dirname(full), made)
         fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         try:
-            os.write(fd, base64.b64decode(encoded))
+            data = memoryview(base64.b64decode(encoded))
+            while data:  # a short write (the size cap reached) ends in ENOSPC on the next one
+                data = data[os.write(fd, data) :]
             os.fchown(fd, CANDIDATE_UID, CANDIDATE_UID)
         finally:
             os.close(fd)

@@ -107,14 +107,11 @@ class _SharedVerdicts:
                 return Verdict.model_validate_json(done.read_bytes())
             if _claim(claim):
                 try:
-                    text = done.read_text() if done.exists() else verify().model_dump_json()  # found just before our claim
-                    if not done.exists():
-                        aside = _beside(done)
-                        aside.write_text(text)
-                        aside.replace(done)
+                    if not done.exists():  # another worker's verdict may have landed just before our claim
+                        _write_whole(done, verify().model_dump_json())
                 finally:
                     claim.unlink(missing_ok=True)
-                return Verdict.model_validate_json(text)
+                continue  # read back like any other worker's
             if not _claimant_alive(claim):
                 claim.unlink(missing_ok=True)
                 continue
@@ -150,6 +147,12 @@ def _claimant_alive(path: Path) -> bool:
 def _beside(path: Path) -> Path:
     """Where this process writes ``path``'s content before it appears whole under its name."""
     return path.with_name(f"{path.name}.{os.getpid()}")
+
+
+def _write_whole(path: Path, text: str) -> None:
+    aside = _beside(path)
+    aside.write_text(text)
+    aside.replace(path)
 
 
 def _through_json(verdict: Verdict) -> Verdict:

@@ -1,7 +1,8 @@
 """The candidate's side of the channel, run inside the sandbox: load the code, answer calls.
 
-Standard library only (copied into the job as ``proctor_stub.py`` beside ``proctor_wire.py``,
-with their bytecode; the job runs ``proctor_stub.main()``). Nothing here is
+Standard library only: preloaded as ``proctor_stub`` beside ``proctor_wire`` where the sandbox
+can (``Sandbox.preload``), else copied into the job with their bytecode; the job runs
+``proctor_stub.main()``. Nothing here is
 trusted: it runs in the candidate's own process, which the candidate may rewrite at will.
 The verdict never depends on this file behaving; the driver decodes whatever arrives as plain
 data and treats silence, garbage or an early exit as a failure.
