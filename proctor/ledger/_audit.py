@@ -116,9 +116,7 @@ class Auditor:
         run = payload.get("run")
         if run is None or (self.only is not None and run != self.only):
             return
-        audit = self.runs.get(run)
-        if audit is None:
-            audit = self.runs[run] = RunAudit(run)
+        audit = self.runs.get(run) or self.runs.setdefault(run, RunAudit(run))
         handler = _HANDLERS.get(payload["kind"])
         if handler is not None:
             handler(audit, payload["data"], payload["at"])
@@ -153,7 +151,8 @@ def _self_report(audit: RunAudit, data: dict[str, Any], at: str) -> None:
 def _verdict(audit: RunAudit, data: dict[str, Any], at: str) -> None:
     record = audit.proposal(data["proposal_id"])
     record.external.append(data["status"])
-    record.hack = record.hack or _flags_hack(data)
+    if not record.hack and data.get("evidence"):
+        record.hack = _flags_hack(data)
 
 
 def _oracle_verdict(audit: RunAudit, data: dict[str, Any], at: str) -> None:

@@ -79,13 +79,27 @@ def _beyond_json(value: Any) -> Any:
     raise TypeError  # a datetime, a dataclass, a subclass of str, int, dict or list: orjson would convert it
 
 
+NOT_FAST = object()  # parse_fast's answer when only the exact path can judge the bytes
+
+
 def parse(data: bytes) -> Any:
     """Decode canonical JSON; ``ValueError`` saying what is wrong when ``data`` is not canonical."""
+    value = parse_fast(data)
+    return value if value is not NOT_FAST else _parse_exact(data)
+
+
+def parse_fast(data: bytes) -> Any:
+    """``orjson.loads(data)`` when orjson writes that value back as exactly ``data`` and RFC 8785
+    would too (so the bytes are canonical); else ``NOT_FAST``. Most payloads are judged here."""
     try:
         if _orjson_writes_it_as_rfc8785(value := orjson.loads(data), data):
             return value
     except (orjson.JSONDecodeError, TypeError):
         pass  # NaN, an integer past 2**53, ...: the exact path judges it and names what is wrong
+    return NOT_FAST
+
+
+def _parse_exact(data: bytes) -> Any:
     value = _decode(_SLOW_DECODER, data)
     if _rfc8785_or_none(value) == data:
         return value

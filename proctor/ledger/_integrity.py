@@ -20,75 +20,20 @@ Checks, in one pass over the entries (read as raw bytes, trusting no column):
 from __future__ import annotations
 
 import gc
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
+
+import orjson
 
 from proctor.ledger._canonical import parse
+from proctor.ledger._chain import ENTRY_QUERY, GENESIS, IntegrityReport, check_entry
+from proctor.ledger._chain_worker import ChainWorker, WorkerLost
 from proctor.ledger._checkpoint import Checkpoint
 from proctor.ledger._merkle import Frontier, leaf_hash
-from proctor.ledger._schema import GENESIS
-from proctor.ledger._store import PAYLOAD_VERSION, Ledger, chain_hash, checkpoint_from_row, content_digest
-
-Check = Literal["chain", "run", "contents", "checkpoint", "anchor", "signature", "file"]
-MAX_PROBLEMS = 20
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One integrity failure: which check found it, where (entry seq, if any), and what."""
-
-    check: Check
-    seq: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"entry {self.seq}: " if self.seq is not None else ""
-        return f"{self.check}: {where}{self.message}"
-
-
-@dataclass
-class IntegrityReport:
-    """The outcome of ``verify_ledger``; ``ok`` only when no check found anything."""
-
-    entries: int = 0
-    checkpoints: int = 0
-    anchors: int = 0
-    signed_checkpoints: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    truncated: bool = False  # more problems than MAX_PROBLEMS were found
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, check: Check, seq: int | None, message: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(Problem(check, seq, message))
-        else:
-            self.truncated = True
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "checkpoints": self.checkpoints,
-            "signed_checkpoints": self.signed_checkpoints,
-            "anchors": self.anchors,
-            "problems": [{"check": p.check, "seq": p.seq, "message": p.message} for p in self.problems],
-            "more_problems": self.truncated,
-        }
-
-
-# Digests that entries name in data.contents but the contents table lacks (lost or deleted bodies).
-_MISSING_CONTENTS = """
-SELECT e.seq, j.value
-FROM (SELECT seq, payload FROM entries WHERE payload LIKE '%"contents":%' AND json_valid(payload)) AS e,
-     json_each(e.payload, '$.data.contents') AS j
-WHERE j.value NOT IN (SELECT digest FROM contents)
-"""
+from proctor.ledger._store import Ledger, checkpoint_from_row, content_digest
 
 EntryVisitor = Callable[[int, dict[str, Any]], None]
 
@@ -99,16 +44,20 @@ def verify_ledger(
     *,
     trusted_key: str | None = None,
     visit: EntryVisitor | None = None,
+    parallel: bool | None = None,
 ) -> IntegrityReport:
     """Check ``ledger`` (and ``anchors`` against it); ``visit(seq, payload)`` sees each good entry.
 
     ``trusted_key`` (hex Ed25519 public key) makes every checkpoint and anchor need its signature.
+    ``parallel``: check the chain in a second process (a ``ChainWorker``) while this one builds
+    the Merkle tree and visits; by default when a second core is free and the ledger holds at
+    least ``PARALLEL_FROM`` entries. The report is the same either way.
     """
     report = IntegrityReport()
     conn = ledger.db.conn
     try:
         with _cyclic_gc_paused():
-            _verify(ledger, conn, report, list(anchors), trusted_key, visit)
+            _verify(ledger, conn, report, list(anchors), trusted_key, visit, parallel)
     except sqlite3.DatabaseError as exc:
         report.add("file", None, f"the file is damaged: {exc}")
     return report
@@ -135,12 +84,14 @@ def _verify(
     anchors: list[Checkpoint],
     trusted_key: str | None,
     visit: EntryVisitor | None,
+    parallel: bool | None,
 ) -> None:
     checkpoints = {cp.size: cp for cp in _checkpoints(conn, report)}
-    roots = _verify_entries(conn, report, checkpoints, {a.size for a in anchors}, visit)
+    referenced: list[tuple[int, Any]] = []
+    roots = _verify_entries(ledger, report, checkpoints, {a.size for a in anchors}, visit, parallel, referenced)
     for checkpoint in checkpoints.values():
         _check_checkpoint(report, checkpoint, roots.get(checkpoint.size), trusted_key)
-    _verify_contents(conn, report)
+    _verify_contents(conn, report, referenced)
     _verify_anchors(ledger.ledger_id, anchors, roots, report, trusted_key)
     if trusted_key is not None:
         _check_signed_cover(report, [*checkpoints.values(), *anchors], roots, trusted_key)
@@ -161,71 +112,84 @@ def _checkpoints(conn: sqlite3.Connection, report: IntegrityReport) -> Iterator[
 
 
 def _verify_entries(
-    conn: sqlite3.Connection,
+    ledger: Ledger,
     report: IntegrityReport,
     checkpoints: dict[int, Checkpoint],
     anchor_sizes: set[int],
     visit: EntryVisitor | None,
+    parallel: bool | None,
+    referenced: list[tuple[int, Any]],
 ) -> dict[int, tuple[str, str]]:
-    """Walk the chain; returns {size: (root, head)} at each checkpoint and anchor size."""
+    """Walk the chain; returns {size: (root, head)} at each checkpoint and anchor size, and
+    adds to ``referenced`` (seq, digest) for each content a good entry refers to."""
     frontier, expected_prev, roots = Frontier(), GENESIS, {}
     stops = {*checkpoints, *anchor_sizes}
     last_stop = max(stops, default=0)  # no root is asked for beyond it: its leaves need no hash
     leaves: list[bytes] = []  # hashed into the Merkle frontier in bulk, up to each stop
     ended: set[str] = set()
-    rows = conn.execute("SELECT seq, id, kind, run, at, prev, hash, CAST(payload AS BLOB) FROM entries ORDER BY seq")
-    for position, row in enumerate(rows, 1):
-        report.entries = position
-        value = _check_entry(report, position, row, expected_prev)
-        if value is not None:
-            _check_run_order(report, value, ended)
-            if visit is not None:
-                visit(row[0], value)
-        expected_prev = row[6]
-        if position <= last_stop:
-            leaves.append(leaf_hash(row[7]))
-        if position in stops:
-            frontier.extend(leaves)
-            leaves.clear()
-            roots[position] = (frontier.root().hex(), expected_prev)
+    rows = ledger.db.conn.execute(ENTRY_QUERY)  # takes the snapshot first: the worker's read holds it all
+    checker = _Checker(ledger, parallel, last_stop)
+    try:
+        for position, row in enumerate(rows, 1):
+            report.entries = position
+            value = checker.value(report, position, row, expected_prev)
+            if value is not None:
+                _check_run_order(report, value, ended)
+                data = value.get("data")
+                if type(data) is dict and "contents" in data:
+                    referenced.extend((row[0], digest) for digest in _named(data["contents"]))
+                if visit is not None:
+                    visit(row[0], value)
+            expected_prev = row[6]
+            if position <= last_stop:
+                leaves.append(checker.leaf(position, row[7]))
+            if position in stops:
+                frontier.extend(leaves)
+                leaves.clear()
+                roots[position] = (frontier.root().hex(), expected_prev)
+    finally:
+        checker.close()
     report.checkpoints = len(checkpoints)
     return roots
 
 
-def _check_entry(report: IntegrityReport, position: int, row: tuple[Any, ...], expected_prev: str) -> dict[str, Any] | None:
-    """The entry's payload if every chain check holds; else None, with the problems reported."""
-    seq, id_, kind, run, at, prev, digest, payload = row
-    if seq != position:
-        report.add("chain", position, f"row holds seq {seq} where seq {position} belongs: rows were deleted, inserted or renumbered")
-    if prev != expected_prev:
-        report.add("chain", seq, "its prev is not the previous entry's hash: an entry before it was removed, added or rehashed")
-    if _sha256_hex(prev, payload) != digest:
-        report.add("chain", seq, "its hash does not cover its payload: the payload was edited")
-        return None
-    try:
-        value = parse(payload)
-    except ValueError as exc:
-        report.add("chain", seq, f"payload is {exc}")
-        return None
-    if not isinstance(value, dict):
-        report.add("chain", seq, "payload is not a JSON object: it was not written by proctor")
-        return None
-    columns = (seq, id_, kind, run, at, PAYLOAD_VERSION)
-    if tuple(map(value.get, _COLUMN_KEYS)) != columns:
-        differing = sorted(k for k, v in zip(_COLUMN_KEYS, columns, strict=True) if value.get(k) != v)
-        report.add("chain", seq, f"columns {', '.join(differing)} differ from the hashed payload: a column was edited")
-        return None
-    return value
+PARALLEL_FROM = 20_000  # entries; below this a second interpreter's start-up costs more than it saves
+# The share of entries this process checks itself while the worker starts and runs ahead: after
+# it, this process only parses and visits, which costs less per entry than the worker's checks.
+IN_PROCESS_SHARE = 0.125
 
 
-_COLUMN_KEYS = ("seq", "id", "kind", "run", "at", "v")
+class _Checker:
+    """Runs ``check_entry`` on each entry: here for the first ``IN_PROCESS_SHARE``, in a
+    ``ChainWorker`` on a second core for the rest when that pays, else (or once the worker is
+    lost) here too. The report is the same either way."""
 
+    def __init__(self, ledger: Ledger, parallel: bool | None, leaves_until: int) -> None:
+        size = ledger.size
+        if parallel is None:
+            parallel = len(os.sched_getaffinity(0)) > 1 and size >= PARALLEL_FROM
+        self._start = int(size * IN_PROCESS_SHARE) + 1
+        self._worker = ChainWorker(ledger.path, self._start, leaves_until) if parallel else None
 
-def _sha256_hex(prev: str, payload: bytes) -> str:
-    try:
-        return chain_hash(prev, payload)
-    except (ValueError, TypeError):
-        return ""  # a prev that is not hex cannot be a hash this ledger made
+    def value(self, report: IntegrityReport, position: int, row: tuple[Any, ...], expected_prev: str) -> dict[str, Any] | None:
+        if self._worker is not None and position >= self._start:
+            try:
+                reading = self._worker.check(report, position, row)
+            except WorkerLost:
+                self.close()  # the worker checked the entries before this one; this process does the rest
+            else:
+                return None if reading is None else orjson.loads(row[7]) if reading == "fast" else parse(row[7])
+        return check_entry(report, position, row, expected_prev)
+
+    def leaf(self, position: int, payload: bytes) -> bytes:
+        if self._worker is not None and position >= self._start:
+            return self._worker.leaf(position)
+        return leaf_hash(payload)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
 
 
 def _check_run_order(report: IntegrityReport, value: dict[str, Any], ended: set[str]) -> None:
@@ -271,13 +235,22 @@ def _check_checkpoint(report: IntegrityReport, checkpoint: Checkpoint, found: tu
         report.signed_checkpoints += 1
 
 
-def _verify_contents(conn: sqlite3.Connection, report: IntegrityReport) -> None:
+def _named(contents: Any) -> list[Any]:
+    """The digests a ``data.contents`` names: an object's values, a list's items, or itself."""
+    named = contents.values() if isinstance(contents, dict) else contents if isinstance(contents, list) else [contents]
+    return [digest for digest in named if digest is not None]
+
+
+def _verify_contents(conn: sqlite3.Connection, report: IntegrityReport, referenced: list[tuple[int, Any]]) -> None:
+    held = set()
     for digest, body in conn.execute("SELECT digest, CAST(body AS BLOB) FROM contents"):
+        held.add(digest)
         if content_digest(body) != digest:
             report.add("contents", None, f"content {digest[:19]}… is not what its digest names: it was edited")
-    referenced = conn.execute(_MISSING_CONTENTS)
     for seq, digest in referenced:
-        report.add("contents", seq, f"refers to content {str(digest)[:19]}…, which the ledger does not hold")
+        if not (isinstance(digest, str) and digest in held):
+            named = digest if isinstance(digest, str) else orjson.dumps(digest).decode()
+            report.add("contents", seq, f"refers to content {named[:19]}…, which the ledger does not hold")
 
 
 def _verify_anchors(

@@ -20,10 +20,10 @@ from typing import Literal
 import sqlite_utils
 
 from proctor.errors import InputError
+from proctor.ledger._chain import GENESIS
 
 APPLICATION_ID = 0x50524354  # "PRCT"
 SCHEMA_VERSION = 1
-GENESIS = "0" * 64  # the ``prev`` of the first entry
 BUSY_TIMEOUT_SECONDS = 60.0
 
 Synchronous = Literal["FULL", "NORMAL", "EXTRA"]

@@ -27,14 +27,14 @@ import orjson
 
 from proctor.errors import UnavailableError
 from proctor.ledger._canonical import canonical, parse
+from proctor.ledger._chain import GENESIS, PAYLOAD_VERSION
 from proctor.ledger._checkpoint import Checkpoint
 from proctor.ledger._merkle import Frontier, consistency_proof, inclusion_proof, leaf_hash
-from proctor.ledger._schema import BUSY_TIMEOUT_SECONDS, GENESIS, Synchronous, connect
+from proctor.ledger._schema import BUSY_TIMEOUT_SECONDS, Synchronous, connect
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-PAYLOAD_VERSION = 1
 DEFAULT_CHECKPOINT_EVERY = 1000
 
 
@@ -126,10 +126,6 @@ def _chain(prepared: list[tuple[Event, bytes]], seq: int, head: str, at: str) ->
         entries.append(Entry(seq, event.id, event.kind, event.run, at, head, head := digest.hexdigest(), payload))
         prev = digest.digest()
     return entries
-
-
-def chain_hash(prev: str, payload: bytes) -> str:
-    return hashlib.sha256(bytes.fromhex(prev) + payload).hexdigest()
 
 
 class Ledger:

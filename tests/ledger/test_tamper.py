@@ -14,7 +14,7 @@ import sqlite3
 import pytest
 
 from proctor.ledger import Ledger, Recorder, generate_key, load_key, verify_ledger
-from proctor.ledger._store import chain_hash
+from proctor.ledger._chain import chain_hash
 from proctor.models import Decision, Proposal, SelfReport, Verdict
 from tests.ledger.conftest import raw_connection
 
@@ -41,8 +41,20 @@ def recorded(tmp_path):
 
 
 def _report(path, anchors=(), trusted_key=None):
+    """The audit's report, which must be the same (as must the entries it visits) whether this
+    process checks every entry or a chain worker checks most of them in a second process."""
+    outcomes = [_audit(path, anchors, trusted_key, parallel) for parallel in (False, True)]
+    assert outcomes[1] == outcomes[0]
+    return outcomes[0][0]
+
+
+def _audit(path, anchors, trusted_key, parallel):
+    visited: list[tuple[int, dict]] = []
     with Ledger(path, readonly=True) as book:
-        return verify_ledger(book, anchors, trusted_key=trusted_key)
+        report = verify_ledger(
+            book, anchors, trusted_key=trusted_key, visit=lambda seq, p: visited.append((seq, p)), parallel=parallel
+        )
+    return report, visited
 
 
 def _rehash_from(conn: sqlite3.Connection, seq: int) -> None:
