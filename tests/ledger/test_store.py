@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -148,6 +149,34 @@ def test_contents_are_stored_once_by_digest(ledger):
         ledger.extend([Event("proposal", {"n": n, "contents": {"code": content_digest(code)}}, "r", contents=(code,))])
     assert ledger.db.conn.execute("SELECT COUNT(*) FROM contents").fetchone()[0] == 1
     assert ledger.content(content_digest(code)) == code
+
+
+def test_a_checkpoint_in_a_transaction_that_rolls_back_leaves_no_trace(ledger):
+    """The writer's Merkle frontier is what it was before a failed append, so the next
+    checkpoint's root covers only what was committed."""
+
+    class BrokenKey:
+        def public_key(self):
+            raise OSError("the key store went away")
+
+    fill(ledger, 3)
+    ledger.signing_key = BrokenKey()  # type: ignore[assignment]
+    with pytest.raises(OSError):
+        fill(ledger, 4, run="lost")  # the fifth entry is due a checkpoint, whose signing fails
+    ledger.signing_key = None
+    assert ledger.size == 4  # appends before the failing one committed; the failing one did not
+    fill(ledger, 7, run="kept")
+    leaves = [leaf_hash(e.payload) for e in ledger.entries()]
+    assert [c.root for c in ledger.checkpoints()] == [root(leaves[:5]).hex(), root(leaves[:10]).hex()]
+    assert verify_ledger(ledger).ok
+
+
+def test_entry_times_are_iso_8601_utc_with_microseconds(ledger):
+    before = datetime.now(UTC)
+    fill(ledger, 3)
+    times = [entry.at for entry in ledger.entries()]
+    assert all(len(at) == len("2026-01-01T00:00:00.000000+00:00") and at.endswith("+00:00") for at in times)
+    assert before <= datetime.fromisoformat(times[0]) <= datetime.fromisoformat(times[-1]) <= datetime.now(UTC)
 
 
 def test_checkpoints_are_made_every_n_entries_and_prove_inclusion(ledger):
