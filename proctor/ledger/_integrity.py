@@ -30,7 +30,7 @@ import orjson
 
 from proctor.ledger._canonical import parse
 from proctor.ledger._chain import ENTRY_QUERY, GENESIS, IntegrityReport, check_entry
-from proctor.ledger._chain_worker import ChainWorker, WorkerLost
+from proctor.ledger._chain_worker import ChainWorker, Reading, WorkerLost
 from proctor.ledger._checkpoint import Checkpoint
 from proctor.ledger._merkle import Frontier, leaf_hash
 from proctor.ledger._store import Ledger, checkpoint_from_row, content_digest
@@ -169,7 +169,12 @@ class _Checker:
         if parallel is None:
             parallel = len(os.sched_getaffinity(0)) > 1 and size >= PARALLEL_FROM
         self._start = int(size * IN_PROCESS_SHARE) + 1
-        self._worker = ChainWorker(ledger.path, self._start, leaves_until) if parallel else None
+        self._worker: ChainWorker | None = None
+        if parallel:
+            try:
+                self._worker = ChainWorker(ledger.path, self._start, leaves_until)
+            except OSError:
+                pass  # no interpreter to start (an embedded Python): this process checks everything
 
     def value(self, report: IntegrityReport, position: int, row: tuple[Any, ...], expected_prev: str) -> dict[str, Any] | None:
         if self._worker is not None and position >= self._start:
@@ -178,7 +183,12 @@ class _Checker:
             except WorkerLost:
                 self.close()  # the worker checked the entries before this one; this process does the rest
             else:
-                return None if reading is None else orjson.loads(row[7]) if reading == "fast" else parse(row[7])
+                if reading is None:
+                    return None
+                value = _read(row[7], reading)
+                if type(value) is dict:
+                    return value
+                # Not the bytes the worker judged: the file changed under the audit. Judge these here.
         return check_entry(report, position, row, expected_prev)
 
     def leaf(self, position: int, payload: bytes) -> bytes:
@@ -190,6 +200,13 @@ class _Checker:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
+
+
+def _read(payload: bytes, reading: Reading) -> Any:
+    try:
+        return orjson.loads(payload) if reading == "fast" else parse(payload)
+    except ValueError:
+        return None
 
 
 def _check_run_order(report: IntegrityReport, value: dict[str, Any], ended: set[str]) -> None:

@@ -126,3 +126,10 @@ def test_a_large_ledger_on_two_cores_uses_the_worker_by_default(ledger_file, mon
     assert _audit(ledger_file, None)[0].ok and len(started) == 1
     monkeypatch.setattr(_integrity.os, "sched_getaffinity", lambda pid: {0})
     assert _audit(ledger_file, None)[0].ok and len(started) == 1  # one core: no second process
+
+
+def test_no_interpreter_to_start_leaves_the_audit_to_this_process(ledger_file, monkeypatch):
+    _tamper(ledger_file)
+    expected = _audit(ledger_file, False)
+    monkeypatch.setattr(sys, "executable", str(ledger_file.parent / "no-such-python"))
+    assert _audit(ledger_file, True) == expected
