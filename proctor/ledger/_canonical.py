@@ -85,7 +85,7 @@ NOT_FAST = object()  # parse_fast's answer when only the exact path can judge th
 def parse(data: bytes) -> Any:
     """Decode canonical JSON; ``ValueError`` saying what is wrong when ``data`` is not canonical."""
     value = parse_fast(data)
-    return value if value is not NOT_FAST else _parse_exact(data)
+    return value if value is not NOT_FAST else parse_exact(data)
 
 
 def parse_fast(data: bytes) -> Any:
@@ -99,7 +99,8 @@ def parse_fast(data: bytes) -> Any:
     return NOT_FAST
 
 
-def _parse_exact(data: bytes) -> Any:
+def parse_exact(data: bytes) -> Any:
+    """``parse`` without the fast path: for bytes ``parse_fast`` could not judge."""
     value = _decode(_SLOW_DECODER, data)
     if _rfc8785_or_none(value) == data:
         return value

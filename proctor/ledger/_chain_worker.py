@@ -21,6 +21,7 @@ the caller checks the remaining entries itself: the report is the same either wa
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import IO, Any, Literal
 
 import orjson
 
-from proctor.ledger._canonical import NOT_FAST, parse, parse_fast
+from proctor.ledger._canonical import NOT_FAST, parse_exact, parse_fast
 from proctor.ledger._chain import ENTRY_QUERY, GENESIS, MAX_PROBLEMS, IntegrityReport, check_entry
 from proctor.ledger._merkle import leaf_hash
 
@@ -104,20 +105,17 @@ class ChainWorker:
 def main(path: str, start: str, leaves_until: str) -> None:
     """The worker: check the entries of the ledger at ``path`` from position ``start`` on (the
     one before gives the first expected prev), and write them as frames, chunk by chunk."""
-    import sqlite3
-
     first, last_leaf = int(start), int(leaves_until)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     out = sys.stdout.buffer
     report = IntegrityReport(limit=MAX_PROBLEMS + 1)  # one past the caller's limit: enough for it to see truncation
-    exact: list[bool] = []
+    exact = False  # whether this entry's payload needed the exact path
 
     def parse_noting_exact(payload: bytes) -> Any:
+        nonlocal exact
         value = parse_fast(payload)
-        if value is NOT_FAST:
-            exact.append(True)
-            return parse(payload)
-        return value
+        exact = value is NOT_FAST
+        return parse_exact(payload) if exact else value
 
     marks: list[tuple[int, str, list[tuple[str, int | None, str]]]] = []
     leaves: list[bytes] = []
@@ -125,12 +123,11 @@ def main(path: str, start: str, leaves_until: str) -> None:
     expected_prev = next(rows, (GENESIS,) * 7)[6] if first > 1 else GENESIS
     position = first - 1
     for position, row in enumerate(rows, first):
-        found = len(report.problems)
+        found, exact = len(report.problems), False
         value = check_entry(report, position, row, expected_prev, parse_noting_exact)
         if value is None or exact or len(report.problems) > found:
             reading = "skip" if value is None else "exact" if exact else "fast"
             marks.append((position, reading, [(p.check, p.seq, p.message) for p in report.problems[found:]]))
-            exact.clear()
         expected_prev = row[6]
         if position <= last_leaf:
             leaves.append(leaf_hash(row[7]))

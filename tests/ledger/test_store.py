@@ -254,3 +254,10 @@ def test_a_reader_sees_a_live_ledger_without_blocking_its_writer(ledger, ledger_
         assert reader.size == 5 and verify_ledger(reader).ok
         with pytest.raises(RuntimeError, match="read-only"):
             reader.append("x", {})
+
+
+def test_every_public_ledger_name_loads_on_first_use():
+    import proctor.ledger as package
+
+    assert set(package.__all__) == set(package._MODULES)
+    assert all(getattr(package, name) is not None for name in package.__all__)
