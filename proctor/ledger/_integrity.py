@@ -22,15 +22,15 @@ from __future__ import annotations
 import gc
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
 
 from proctor.ledger._canonical import parse
-from proctor.ledger._chain import ENTRY_QUERY, GENESIS, IntegrityReport, check_entry
-from proctor.ledger._chain_worker import ChainWorker, Reading, WorkerLost
+from proctor.ledger._chain import ENTRY_QUERY, GENESIS, IntegrityReport, judge_entry
+from proctor.ledger._chain_worker import ChainWorker, Mark, WorkerLost
 from proctor.ledger._checkpoint import Checkpoint
 from proctor.ledger._merkle import Frontier, leaf_hash
 from proctor.ledger._store import Ledger, checkpoint_from_row, content_digest
@@ -56,11 +56,26 @@ def verify_ledger(
     report = IntegrityReport()
     conn = ledger.db.conn
     try:
-        with _cyclic_gc_paused():
+        with _cyclic_gc_paused(), _one_snapshot(conn):
             _verify(ledger, conn, report, list(anchors), trusted_key, visit, parallel)
     except sqlite3.DatabaseError as exc:
         report.add("file", None, f"the file is damaged: {exc}")
     return report
+
+
+@contextmanager
+def _one_snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Every read of the audit in one read transaction: the checkpoints, entries and contents
+    of one moment of a live ledger, and entries re-read by position are the ones read before."""
+    if conn.in_transaction:
+        yield  # the caller's own transaction already holds one snapshot
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")  # it only read
 
 
 @contextmanager
@@ -122,31 +137,28 @@ def _verify_entries(
 ) -> dict[int, tuple[str, str]]:
     """Walk the chain; returns {size: (root, head)} at each checkpoint and anchor size, and
     adds to ``referenced`` (seq, digest) for each content a good entry refers to."""
-    frontier, expected_prev, roots = Frontier(), GENESIS, {}
+    frontier, roots = Frontier(), {}
     stops = {*checkpoints, *anchor_sizes}
     last_stop = max(stops, default=0)  # no root is asked for beyond it: its leaves need no hash
     leaves: list[bytes] = []  # hashed into the Merkle frontier in bulk, up to each stop
     ended: set[str] = set()
-    rows = ledger.db.conn.execute(ENTRY_QUERY)  # takes the snapshot first: the worker's read holds it all
-    checker = _Checker(ledger, parallel, last_stop)
+    checker = _Checker(ledger, parallel)  # after the checkpoints were read: the snapshot is taken
     try:
-        for position, row in enumerate(rows, 1):
+        for position, value, digest, payload in checker.entries(report):
             report.entries = position
-            value = checker.value(report, position, row, expected_prev)
-            if value is not None:
+            if value is not None:  # its columns are its payload's: value["seq"] is its seq column
                 _check_run_order(report, value, ended)
                 data = value.get("data")
                 if type(data) is dict and "contents" in data:
-                    referenced.extend((row[0], digest) for digest in _named(data["contents"]))
+                    referenced.extend((value["seq"], named) for named in _named(data["contents"]))
                 if visit is not None:
-                    visit(row[0], value)
-            expected_prev = row[6]
+                    visit(value["seq"], value)
             if position <= last_stop:
-                leaves.append(checker.leaf(position, row[7]))
-            if position in stops:
-                frontier.extend(leaves)
-                leaves.clear()
-                roots[position] = (frontier.root().hex(), expected_prev)
+                leaves.append(leaf_hash(payload))
+                if position in stops:
+                    frontier.extend(leaves)
+                    leaves.clear()
+                    roots[position] = (frontier.root().hex(), digest)
     finally:
         checker.close()
     report.checkpoints = len(checkpoints)
@@ -154,17 +166,24 @@ def _verify_entries(
 
 
 PARALLEL_FROM = 20_000  # entries; below this a second interpreter's start-up costs more than it saves
-# The share of entries this process checks itself while the worker starts and runs ahead: after
-# it, this process only parses and visits, which costs less per entry than the worker's checks.
+# The share of entries this process judges itself while the worker starts and runs ahead: after
+# it, this process only parses, visits and hashes the Merkle tree, which costs less per entry.
 IN_PROCESS_SHARE = 0.125
+# The columns this process reads of the entries the worker judges: what it needs to read the
+# payload, hash its leaf, and see that the worker read the same bytes.
+_READ_QUERY = "SELECT hash, CAST(payload AS BLOB) FROM entries ORDER BY seq"
+
+Checked = tuple[int, dict[str, Any] | None, str, bytes]  # position, payload if good, hash, payload bytes
 
 
 class _Checker:
-    """Runs ``check_entry`` on each entry: here for the first ``IN_PROCESS_SHARE``, in a
+    """Judges each entry (``judge_entry``): here for the first ``IN_PROCESS_SHARE``, in a
     ``ChainWorker`` on a second core for the rest when that pays, else (or once the worker is
-    lost) here too. The report is the same either way."""
+    lost) here too. The report is the same either way. Every query runs in the caller's read
+    transaction, so each sees the same snapshot, which the worker's (taken later) contains."""
 
-    def __init__(self, ledger: Ledger, parallel: bool | None, leaves_until: int) -> None:
+    def __init__(self, ledger: Ledger, parallel: bool | None) -> None:
+        self._conn = ledger.db.conn
         size = ledger.size
         if parallel is None:
             parallel = len(os.sched_getaffinity(0)) > 1 and size >= PARALLEL_FROM
@@ -172,29 +191,75 @@ class _Checker:
         self._worker: ChainWorker | None = None
         if parallel:
             try:
-                self._worker = ChainWorker(ledger.path, self._start, leaves_until)
+                self._worker = ChainWorker(ledger.path, self._start)
             except OSError:
                 pass  # no interpreter to start (an embedded Python): this process checks everything
 
-    def value(self, report: IntegrityReport, position: int, row: tuple[Any, ...], expected_prev: str) -> dict[str, Any] | None:
-        if self._worker is not None and position >= self._start:
-            try:
-                reading = self._worker.check(report, position, row)
-            except WorkerLost:
-                self.close()  # the worker checked the entries before this one; this process does the rest
-            else:
-                if reading is None:
-                    return None
-                value = _read(row[7], reading)
-                if type(value) is dict:
-                    return value
-                # Not the bytes the worker judged: the file changed under the audit. Judge these here.
-        return check_entry(report, position, row, expected_prev)
+    def entries(self, report: IntegrityReport) -> Iterator[Checked]:
+        """Each entry in order, judged, with the problems found added to ``report``."""
+        if self._worker is None:
+            yield from self._judged_here(report, 0, GENESIS)
+            return
+        position, expected_prev = yield from self._judged_here(report, 0, GENESIS, self._start - 1)
+        yield from self._judged_by_worker(report, self._worker, position, expected_prev)
 
-    def leaf(self, position: int, payload: bytes) -> bytes:
-        if self._worker is not None and position >= self._start:
-            return self._worker.leaf(position)
-        return leaf_hash(payload)
+    def _judged_here(
+        self, report: IntegrityReport, after: int, expected_prev: str, limit: int = -1
+    ) -> Generator[Checked, None, tuple[int, str]]:
+        """The entries after position ``after`` (at most ``limit``); returns the last position and hash."""
+        position = after
+        for position, row in enumerate(self._conn.execute(f"{ENTRY_QUERY} LIMIT ? OFFSET ?", (limit, after)), after + 1):
+            yield position, judge_entry(report, position, row, expected_prev), row[6], row[7]
+            expected_prev = row[6]
+        return position, expected_prev
+
+    def _judged_by_worker(self, report: IntegrityReport, worker: ChainWorker, position: int, digest: str) -> Iterator[Checked]:
+        """The entries after ``position`` (whose hash is ``digest``), as the worker judged them."""
+        rows = self._conn.execute(f"{_READ_QUERY} LIMIT -1 OFFSET ?", (position,))
+        try:
+            for end, end_hash, marks in worker.frames():
+                first, prev = position + 1, digest
+                for position, (digest, payload) in zip(
+                    range(first, end + 1), rows, strict=False
+                ):  # the frame or the rows may end first
+                    mark = marks.get(position)
+                    if mark is None:  # good: the usual case, kept short
+                        try:
+                            value = _loads(payload)
+                        except ValueError:
+                            value = None
+                        if type(value) is not dict:
+                            value = self._judge_one(report, position, prev)
+                    else:
+                        value = self._read_marked(report, mark, position, payload, prev)
+                    yield position, value, digest, payload
+                    prev = digest
+                if position < end:
+                    return  # every entry of this snapshot is judged
+                if digest != end_hash:
+                    report.add("file", end, "the ledger changed while it was audited (two reads of it differ): audit it again")
+        except WorkerLost:
+            self.close()  # it judged the entries up to ``position``: this process judges the rest
+            yield from self._judged_here(report, position, digest)
+
+    def _read_marked(self, report: IntegrityReport, mark: Mark, position: int, payload: bytes, prev: str) -> dict[str, Any] | None:
+        """An entry the worker found something in: its problems, and its payload if still good."""
+        reading, problems = mark
+        for check, seq, message in problems:
+            report.add(check, seq, message)
+        if reading == "skip":
+            return None
+        try:
+            value = _loads(payload) if reading == "fast" else parse(payload)
+        except ValueError:
+            value = None
+        return value if type(value) is dict else self._judge_one(report, position, prev)
+
+    def _judge_one(self, report: IntegrityReport, position: int, expected_prev: str) -> dict[str, Any] | None:
+        """Judge here an entry whose bytes are not what the worker judged (the file changed under
+        the audit): from the whole row, read in this process's snapshot."""
+        row = self._conn.execute(f"{ENTRY_QUERY} LIMIT 1 OFFSET ?", (position - 1,)).fetchone()
+        return judge_entry(report, position, row, expected_prev)
 
     def close(self) -> None:
         if self._worker is not None:
@@ -202,11 +267,7 @@ class _Checker:
             self._worker = None
 
 
-def _read(payload: bytes, reading: Reading) -> Any:
-    try:
-        return orjson.loads(payload) if reading == "fast" else parse(payload)
-    except ValueError:
-        return None
+_loads = orjson.loads
 
 
 def _check_run_order(report: IntegrityReport, value: dict[str, Any], ended: set[str]) -> None:

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from proctor.ledger import Event, Ledger, _chain_worker, _integrity, verify_ledger
-from proctor.ledger._chain import check_entry
+from proctor.ledger._chain import judge_entry
 from tests.ledger.conftest import raw_connection
 
 ENTRIES = 120
@@ -62,8 +62,8 @@ def test_a_split_audit_over_many_frames_reports_and_visits_what_one_process_does
     checked_here = []
     monkeypatch.setattr(
         _integrity,
-        "check_entry",
-        lambda report, position, *rest: checked_here.append(position) or check_entry(report, position, *rest),
+        "judge_entry",
+        lambda report, position, *rest: checked_here.append(position) or judge_entry(report, position, *rest),
     )
     split = _audit(ledger_file, True)
     assert checked_here == list(range(1, 16))  # this process checks the first eighth; the worker all the rest
