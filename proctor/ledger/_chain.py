@@ -82,25 +82,25 @@ class IntegrityReport:
 _COLUMN_KEYS = ("seq", "id", "kind", "run", "at", "v")
 
 
-def judge_entry(
-    report: IntegrityReport,
-    position: int,
-    row: tuple[Any, ...],
-    expected_prev: str,
-    parse_payload: Callable[[bytes], Any] = parse,
-) -> dict[str, Any] | None:
-    """``check_entry``, by a short path for the usual entry, good and fast to parse: the same
-    checks in one function (an audit is mostly this call), so the same answer. Any entry the
-    short path cannot pass goes to ``check_entry``, which names what is wrong."""
+def judge_entry(report: IntegrityReport, position: int, row: tuple[Any, ...], expected_prev: str) -> dict[str, Any] | None:
+    """``check_entry``'s answer, by ``good_entry`` for the usual entry."""
+    value = good_entry(position, row, expected_prev)
+    return value if value is not None else check_entry(report, position, row, expected_prev)
+
+
+def good_entry(position: int, row: tuple[Any, ...], expected_prev: str) -> dict[str, Any] | None:
+    """The payload of an entry that passes every check of ``check_entry`` and parses on the fast
+    path; else None, and ``check_entry`` must judge it. The same checks in one function, as an
+    audit is mostly this call."""
     seq, id_, kind, run, at, prev, digest, payload = row
     if seq == position and prev == expected_prev:
         try:
             value = parse_fast(payload) if _sha256(bytes.fromhex(prev) + payload).hexdigest() == digest else None
         except (ValueError, TypeError):
-            value = None
+            return None
         if type(value) is dict and _columns_match(value, seq, id_, kind, run, at):
             return value
-    return check_entry(report, position, row, expected_prev, parse_payload)
+    return None
 
 
 def check_entry(

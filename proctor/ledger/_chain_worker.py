@@ -2,9 +2,9 @@
 
 Auditing is CPU-bound Python, one entry at a time. On a machine with a core to spare,
 ``verify_ledger`` starts this module's ``main`` in a new interpreter, which judges every entry
-from a given position on (``judge_entry``: the hash over prev and payload, the canonical form,
-the columns) while the calling process parses payloads for its visitor and hashes the Merkle
-tree. The worker opens the file through its own read-only connection after the caller's read
+from a given position on (``good_entry``, else ``check_entry``: the hash over prev and payload,
+the canonical form, the columns) while the calling process parses payloads for its visitor and
+hashes the Merkle tree. The worker opens the file through its own read-only connection after the caller's read
 transaction has taken its snapshot, so it sees every entry the caller reads (a live ledger only
 grows). Per chunk of entries it writes one line of JSON: the last position covered, that
 entry's hash (which the caller compares with its own read), and a mark for each entry that is
@@ -31,7 +31,7 @@ from typing import IO, Any, Literal
 import orjson
 
 from proctor.ledger._canonical import NOT_FAST, parse_exact, parse_fast
-from proctor.ledger._chain import ENTRY_QUERY, GENESIS, MAX_PROBLEMS, IntegrityReport, judge_entry
+from proctor.ledger._chain import ENTRY_QUERY, GENESIS, MAX_PROBLEMS, IntegrityReport, check_entry, good_entry
 
 CHUNK = 2048  # entries per frame: the caller waits for at most this many to be checked ahead of it
 
@@ -100,11 +100,12 @@ def main(path: str, start: str) -> None:
     expected_prev = next(rows, (GENESIS,) * 7)[6] if first > 1 else GENESIS
     position, frame_end = first - 1, first - 1 + CHUNK
     for position, row in enumerate(rows, first):
-        found, exact = len(report.problems), False
-        value = judge_entry(report, position, row, expected_prev, parse_noting_exact)
-        if value is None or exact or len(report.problems) > found:
-            reading = "skip" if value is None else "exact" if exact else "fast"
-            marks.append((position, reading, [(p.check, p.seq, p.message) for p in report.problems[found:]]))
+        if good_entry(position, row, expected_prev) is None:
+            found, exact = len(report.problems), False
+            value = check_entry(report, position, row, expected_prev, parse_noting_exact)
+            if value is None or exact or len(report.problems) > found:
+                reading = "skip" if value is None else "exact" if exact else "fast"
+                marks.append((position, reading, [(p.check, p.seq, p.message) for p in report.problems[found:]]))
         expected_prev = row[6]
         if position == frame_end:
             _write_frame(out, position, expected_prev, marks)
