@@ -73,21 +73,30 @@ def test_a_split_audit_over_many_frames_reports_and_visits_what_one_process_does
 
 
 @pytest.mark.parametrize(
-    "boot",
+    ("boot", "frames"),
     [
-        "import sys; sys.exit(3)",  # dies at once
-        "print('nonsense'); sys.exit(0)",  # writes what is not a frame
-        _boot(
-            "w.CHUNK = 8; f = w._write_frame; n = [0]; "
-            "w._write_frame = lambda *a: (f(*a), n.__setitem__(0, n[0] + 1), n[0] == 3 and __import__('os')._exit(0))"
+        ("import sys; sys.exit(3)", 0),  # dies at once
+        ("print('nonsense'); sys.exit(0)", 0),  # writes what is not a frame
+        (
+            _boot(
+                "w.CHUNK = 8; f = w._write_frame; n = [0]; "
+                "w._write_frame = lambda *a: (f(*a), n.__setitem__(0, n[0] + 1), n[0] == 3 and __import__('os')._exit(0))"
+            ),
+            3,
         ),
+        (_boot("w.CHUNK = 8; w._write_frame = lambda out, *a: out.write(b'{{}}\\n')"), 0),  # a line, not a frame
     ],
-    ids=["dies", "nonsense", "dies-after-three-frames"],
+    ids=["dies", "nonsense", "dies-after-three-frames", "empty-frame"],
 )
-def test_a_lost_worker_leaves_the_rest_to_this_process(ledger_file, monkeypatch, boot):
+def test_a_lost_worker_leaves_the_rest_to_this_process(ledger_file, monkeypatch, boot, frames):
     _tamper(ledger_file)
+    serial = _audit(ledger_file, False)
+    taken = []
+    real = _chain_worker.ChainWorker.frames
+    monkeypatch.setattr(_chain_worker.ChainWorker, "frames", lambda self: (taken.append(f) or f for f in real(self)))
     monkeypatch.setattr(_chain_worker, "_BOOT", boot)
-    assert _audit(ledger_file, True) == _audit(ledger_file, False)
+    assert _audit(ledger_file, True) == serial
+    assert len(taken) == frames  # what it wrote before it was lost was used
 
 
 def test_a_worker_that_read_other_bytes_is_named_not_trusted(ledger_file, tmp_path, monkeypatch, small_frames):
