@@ -112,6 +112,33 @@ def test_a_worker_that_read_other_bytes_is_named_not_trusted(ledger_file, tmp_pa
     assert any(p.check == "file" and p.seq == 71 and "changed while it was audited" in p.message for p in report.problems)
 
 
+def _worker_reads_a_pristine_copy(ledger_file, tmp_path, monkeypatch) -> None:
+    """The worker audits an untouched copy while this process reads the file: as if the file
+    were tampered with between the two reads."""
+    other = tmp_path / "pristine.ledger"
+    shutil.copy(ledger_file, other)
+    monkeypatch.setattr(_chain_worker, "_BOOT", _boot(f"w.CHUNK = 8; sys.argv[2] = {str(other)!r}"))
+
+
+def test_bytes_the_worker_did_not_judge_are_judged_here(ledger_file, tmp_path, monkeypatch):
+    """This process's payload does not parse where the worker's did: judged here, from its row."""
+    _worker_reads_a_pristine_copy(ledger_file, tmp_path, monkeypatch)
+    raw_connection(ledger_file).execute("UPDATE entries SET payload = 'not json' WHERE seq = 50")
+    split, serial = _audit(ledger_file, True), _audit(ledger_file, False)
+    assert split == serial
+    assert any(p.check == "chain" and p.seq == 50 and "does not cover its payload" in p.message for p in split[0].problems)
+
+
+def test_a_visited_payload_the_worker_did_not_judge_fails_the_checkpoint(ledger_file, tmp_path, monkeypatch):
+    """This process's payload parses but is not the one the worker judged: the Merkle leaves are
+    hashed from the bytes visited, so the checkpoint covering it fails the audit."""
+    _worker_reads_a_pristine_copy(ledger_file, tmp_path, monkeypatch)
+    raw_connection(ledger_file).execute("UPDATE entries SET payload = replace(payload, '\"fail\"', '\"pass\"') WHERE seq = 52")
+    report, visited = _audit(ledger_file, True)
+    assert visited[51][1]["data"]["status"] == "pass"  # the flipped verdict (it was "fail") was visited
+    assert [(p.check, p.seq) for p in report.problems] == [("checkpoint", size) for size in (64, 80, 96, 112)]  # all covering 52
+
+
 def test_the_worker_imports_only_the_chain_checks():
     """Its start-up is the point: none of the store's heavy imports may creep in."""
     heavy = ["sqlite_utils", "cryptography", "numpy", "proctor.ledger._store", "proctor.ledger._integrity"]
