@@ -140,6 +140,26 @@ def test_a_visited_payload_the_worker_did_not_judge_fails_the_checkpoint(ledger_
     assert [(p.check, p.seq) for p in report.problems] == [("checkpoint", size) for size in (64, 80, 96, 112)]  # all covering 52
 
 
+@pytest.mark.parametrize("parallel", [False, True])
+def test_an_audit_reads_one_snapshot_of_a_live_ledger(ledger_file, small_frames, parallel):
+    """Entries a writer appends while the audit runs are not half in it: it covers the ledger as
+    it was when it began, whether or not a worker judges part of it."""
+    writer = Ledger(ledger_file)
+    visited: list[int] = []
+
+    def visit(seq, payload):
+        if not visited:  # while the audit is under way
+            writer.extend([Event("verdict", {"proposal_id": f"late{i}", "status": "pass"}, "r") for i in range(40)])
+        visited.append(seq)
+
+    try:
+        with Ledger(ledger_file, readonly=True) as book:
+            report = verify_ledger(book, visit=visit, parallel=parallel)
+    finally:
+        writer.close()
+    assert report.ok and report.entries == ENTRIES and visited == list(range(1, ENTRIES + 1))
+
+
 def test_the_worker_imports_only_the_chain_checks():
     """Its start-up is the point: none of the store's heavy imports may creep in."""
     heavy = ["sqlite_utils", "cryptography", "numpy", "proctor.ledger._store", "proctor.ledger._integrity"]
