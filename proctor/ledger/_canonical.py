@@ -90,18 +90,10 @@ def parse(data: bytes) -> Any:
 
 def parse_fast(data: bytes) -> Any:
     """``orjson.loads(data)`` when orjson writes that value back as exactly ``data`` and RFC 8785
-    would too (so the bytes are canonical); else ``NOT_FAST``. Most payloads are judged here.
-
-    An audit calls this once per entry: ``_same_as_rfc8785``'s checks are written out inline.
-    """
+    would too (so the bytes are canonical); else ``NOT_FAST``. Most payloads are judged here."""
     try:
         value = orjson.loads(data)
-        if (
-            orjson.dumps(value, option=_EXACT) == data
-            and not _EXPONENT.search(data)
-            and not _INTEGRAL_FLOAT.search(data)
-            and (data.isascii() or not _NON_BMP.search(data))
-        ):
+        if orjson.dumps(value, option=_EXACT) == data and _same_as_rfc8785(data):
             return value
     except (orjson.JSONDecodeError, TypeError):
         pass  # NaN, an integer past 2**53, ...: the exact path judges it and names what is wrong

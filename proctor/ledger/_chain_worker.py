@@ -26,7 +26,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 import orjson
 
@@ -35,7 +35,6 @@ from proctor.ledger._chain import ENTRY_QUERY, GENESIS, MAX_PROBLEMS, IntegrityR
 
 CHUNK = 2048  # entries per frame: the caller waits for at most this many to be checked ahead of it
 
-Reading = Literal["fast", "exact"]
 Mark = tuple[str, list[list[Any]]]
 Frame = tuple[int, str, dict[int, Mark]]
 _BOOT = "import sys; sys.path[:] = __import__('json').loads(sys.argv[1]); from {module} import main; main(*sys.argv[2:])"
