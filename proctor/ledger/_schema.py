@@ -88,8 +88,7 @@ def connect(path: Path, *, readonly: bool, synchronous: Synchronous = "FULL") ->
     Raises InputError naming the file when it is missing (readers), not SQLite, not a proctor
     ledger, corrupt, or from a newer schema.
     """
-    if readonly and not path.exists():
-        raise InputError(f"{path}: no such ledger")
+    _check_path(path, readonly)
     try:
         conn = _sqlite(path, readonly)
         db = sqlite_utils.Database(conn)
@@ -101,6 +100,19 @@ def connect(path: Path, *, readonly: bool, synchronous: Synchronous = "FULL") ->
     except (sqlite3.DatabaseError, TypeError) as exc:
         raise InputError(f"{path}: not a readable proctor ledger ({exc}); is it corrupt, or another kind of file?") from None
     return db, ledger_id
+
+
+def _check_path(path: Path, readonly: bool) -> None:
+    """Name what SQLite would only call "unable to open database file" or "file is not a database"."""
+    if path.is_dir():
+        raise InputError(f"{path}: a directory, not a ledger file; pass the path of a ledger file")
+    if not path.exists():
+        if readonly:
+            raise InputError(f"{path}: no such ledger")
+        if not path.parent.is_dir():
+            raise InputError(f"{path}: no such directory {path.parent}; create it, or record the ledger elsewhere")
+    elif readonly and path.stat().st_size == 0:
+        raise InputError(f"{path}: an empty file, not a proctor ledger; pass a ledger written by proctor")
 
 
 def _sqlite(path: Path, readonly: bool) -> sqlite3.Connection:

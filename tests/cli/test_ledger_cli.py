@@ -124,6 +124,8 @@ def test_export_to_parquet(verified_ledger, tmp_path):
         (lambda p: None, "no such ledger"),
         (lambda p: p.write_text("not sqlite at all\n" * 50), "not a readable proctor ledger"),
         (lambda p: sqlite3.connect(p).execute("CREATE TABLE x (y)"), "not a proctor ledger"),
+        (lambda p: p.write_bytes(b""), "an empty file, not a proctor ledger"),
+        (lambda p: p.mkdir(), "a directory, not a ledger file"),
     ],
 )
 def test_bad_ledgers_get_one_line_and_exit_2(tmp_path, setup, message):

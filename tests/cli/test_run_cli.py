@@ -44,6 +44,12 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, words):
     assert done.returncode == 2 and words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
+def test_a_ledger_in_a_missing_directory_is_named_before_any_work(tmp_path):
+    done = proctor("run", "--limit", "1", "--ledger", str(tmp_path / "nope" / "r.ledger"))
+    assert done.returncode == 2 and "no such directory" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "nope").exists()
+
+
 def test_resuming_a_run_that_does_not_exist_names_the_runs_there(tmp_path):
     ledger = tmp_path / "r.ledger"
     assert proctor("run", "humaneval:HumanEval/0", "--ledger", str(ledger), "--run", "first").returncode == 0

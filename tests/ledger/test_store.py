@@ -214,11 +214,25 @@ def test_a_file_that_is_not_a_ledger_is_refused_with_a_clear_error(tmp_path, con
     path = tmp_path / "x.db"
     path.write_bytes(content)
     if message is None:  # an empty file is a new ledger for a writer, but nothing to read
-        with pytest.raises(InputError, match=r"not a proctor ledger|not a readable"):
+        with pytest.raises(InputError, match="an empty file, not a proctor ledger"):
             Ledger(path, readonly=True)
+        Ledger(path).close()
+        assert Ledger(path, readonly=True).size == 0
         return
     with pytest.raises(InputError, match=message):
         Ledger(path, readonly=True)
+
+
+@pytest.mark.parametrize("readonly", [True, False])
+def test_a_directory_is_not_a_ledger(tmp_path, readonly):
+    with pytest.raises(InputError, match="a directory, not a ledger file"):
+        Ledger(tmp_path, readonly=readonly)
+
+
+def test_a_writer_names_a_missing_directory(tmp_path):
+    with pytest.raises(InputError, match=r"no such directory .*nope; create it"):
+        Ledger(tmp_path / "nope" / "a.ledger")
+    assert not (tmp_path / "nope").exists()
 
 
 def test_another_sqlite_database_is_not_a_ledger(tmp_path):
