@@ -10,7 +10,7 @@ A third column inserts the same rows into the ledger's own schema (its append-on
 from plain ``sqlite3``: what SQLite alone costs the ledger, the ceiling for the ratio. The last,
 ``least``, adds to that the least Python every entry needs whatever the code around it (two
 ``orjson.dumps``, the chain's SHA-256 and the Merkle leaf's), timed in the same run: the best
-ratio any Python implementation of this design could reach here.
+ratio a one-thread Python implementation of this design could reach here.
 Audit: ``verify_ledger`` plus the per-run summary over a ledger of ``--audit`` entries (with
 the chain worker where it starts by default, and beside it in one process).
 Target: under 2 s here; beside it, the ratio to merely reading every payload and parsing it with

@@ -12,6 +12,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "proctor"
 LAYERS = {
     "models": 0,
     "errors": 0,
+    "_syntax": 0,
+    "_files": 0,
     "sandboxes": 1,
     "ledger": 1,
     "tasks": 1,

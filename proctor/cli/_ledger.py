@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from proctor._files import check_writable
 from proctor.errors import InputError, IntegrityError
 
 if TYPE_CHECKING:
-    from proctor.ledger import IntegrityReport, Ledger
+    from proctor.ledger import Entry, IntegrityReport, Ledger
 
 ledger_app = typer.Typer(help="Show, export, checkpoint and sign proctor ledgers.", no_args_is_help=True)
 
@@ -115,14 +119,37 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line, payload decoded."),
 ) -> None:
     """List a ledger's entries in order: number, time, kind, run and a one-line summary."""
+    damaged = []
     with open_ledger(ledger) as book:
         for count, entry in enumerate(book.entries(start=since, run=run, kinds=kinds or None), 1):
-            if as_json:
-                typer.echo(json.dumps(entry.as_dict(), ensure_ascii=False))
-            else:
-                typer.echo(f"{entry.seq:>6}  {entry.at[:19]}  {entry.kind:<14} {(entry.run or '-')[:12]:<12}  {_gist(entry.data)}")
+            try:
+                _show_entry(entry, as_json)
+            except IntegrityError:  # shown as it is, and named below: show is how one looks at damage
+                damaged.append(entry.seq)
+                _show_damaged(entry, as_json)
             if limit and count >= limit:
                 break
+    if damaged:
+        listed = ", ".join(map(str, damaged[:10])) + (" …" if len(damaged) > 10 else "")
+        typer.secho(f"proctor: damaged entries: {listed}; run `proctor audit {ledger}` to see what changed", err=True, fg="red")
+        raise typer.Exit(IntegrityError.exit_code)
+
+
+def _show_entry(entry: Entry, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(entry.as_dict(), ensure_ascii=False))
+    else:
+        typer.echo(f"{entry.seq:>6}  {entry.at[:19]}  {entry.kind:<14} {(entry.run or '-')[:12]:<12}  {_gist(entry.data)}")
+
+
+def _show_damaged(entry: Entry, as_json: bool) -> None:
+    """The entry's columns, and its payload as stored (not to be trusted)."""
+    if as_json:
+        columns = {"seq": entry.seq, "id": entry.id, "kind": entry.kind, "run": entry.run, "at": entry.at, "hash": entry.hash}
+        typer.echo(json.dumps({**columns, "damaged": True, "payload": entry.payload.decode(errors="replace")}, ensure_ascii=False))
+    else:
+        stored = entry.payload.decode(errors="replace")[:80]
+        typer.secho(f"{entry.seq:>6}  {entry.at[:19]}  {entry.kind:<14} {(entry.run or '-')[:12]:<12}  DAMAGED: {stored}", fg="red")
 
 
 def _gist(data: dict[str, Any]) -> str:
@@ -144,9 +171,21 @@ def export_ledger(
     chosen = fmt or output.suffix.lstrip(".").lower()
     if chosen not in FORMATS:
         raise InputError(f"unknown export format {chosen!r}: pass --format with one of {', '.join(FORMATS)}")
-    with open_ledger(ledger) as book:
-        count = export(book, output, chosen, run=run)
+    with open_ledger(ledger) as book, _progress_bar("exporting", None if run else book.size) as progress:
+        count = export(book, output, chosen, run=run, progress=progress)
     typer.echo(f"wrote {count} entries to {output}", err=True)
+
+
+@contextmanager
+def _progress_bar(what: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A bar on stderr (when it is a terminal) that the yielded callable moves to a count."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 @ledger_app.command("checkpoint")
@@ -164,6 +203,8 @@ def checkpoint(
 
     if not ledger.exists():
         raise InputError(f"{ledger}: no such ledger")
+    if export_to is not None:
+        check_writable(export_to)  # before a checkpoint is recorded
     signing_key = load_key(key) if key else None
     with Ledger(ledger, signing_key=signing_key) as book:
         if book.size == 0:
@@ -182,6 +223,7 @@ def keygen(key: Path = typer.Argument(..., help="Where to write the new private 
     """Create an Ed25519 key for signing checkpoints; prints its public key for --trusted-key."""
     from proctor.ledger import generate_key
 
+    check_writable(key)
     try:
         public = generate_key(key)
     except FileExistsError:

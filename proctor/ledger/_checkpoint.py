@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from proctor._files import written_whole
 from proctor.errors import InputError
 from proctor.ledger._canonical import canonical
 
@@ -77,7 +78,8 @@ def read_anchor(path: Path) -> Checkpoint:
 
 
 def write_anchor(checkpoint: Checkpoint, path: Path) -> None:
-    path.write_text(checkpoint.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    with written_whole(path) as partial:
+        partial.write_text(checkpoint.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 
 def generate_key(path: Path) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
-from proctor.errors import UnavailableError
+from proctor.errors import IntegrityError, UnavailableError
 from proctor.ledger._canonical import canonical, parse
 from proctor.ledger._chain import GENESIS, PAYLOAD_VERSION
 from proctor.ledger._checkpoint import Checkpoint
@@ -67,8 +67,18 @@ class Entry(NamedTuple):
 
     @property
     def data(self) -> dict[str, Any]:
-        value: dict[str, Any] = parse(self.payload)["data"]
-        return value
+        """The event's data, from the hashed payload; ``IntegrityError`` if the payload is damaged."""
+        try:
+            value = parse(self.payload)
+        except ValueError as exc:
+            raise self._damaged(str(exc)) from None
+        data = value.get("data") if type(value) is dict else None
+        if type(data) is not dict:
+            raise self._damaged("its payload holds no data object")
+        return data
+
+    def _damaged(self, why: str) -> IntegrityError:
+        return IntegrityError(f"ledger entry {self.seq} is damaged: {why}; run `proctor audit` on the ledger to see what changed")
 
     def row(self) -> tuple[Any, ...]:
         return (*self[:7], self.payload.decode())

@@ -63,7 +63,7 @@ def test_audit_verifies_and_summarises_each_run(verified_ledger):
 
 def test_audit_names_the_first_bad_entry_and_exits_1(verified_ledger):
     conn = sqlite3.connect(verified_ledger, isolation_level=None)
-    conn.execute("DROP TRIGGER entries_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS entries_no_update")
     conn.execute('UPDATE entries SET payload = replace(payload, \'"outcome":"reject"\', \'"outcome":"accept"\') WHERE seq = 11')
     conn.close()
     done = proctor("audit", str(verified_ledger))
@@ -138,6 +138,51 @@ def test_bad_ledgers_get_one_line_and_exit_2(tmp_path, setup, message):
     ):
         done = proctor(*command)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def _damage(path, seq: int, payload: str) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TRIGGER IF EXISTS entries_no_update")
+    conn.execute("UPDATE entries SET payload = ? WHERE seq = ?", (payload, seq))
+    conn.close()
+
+
+def test_show_lists_damaged_entries_as_stored_and_exits_1(verified_ledger):
+    _damage(verified_ledger, 3, "not json")
+    _damage(verified_ledger, 4, '{"data":{"status":"pass"}, "seq":4}')
+    done = proctor("ledger", "show", str(verified_ledger))
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(lines) == 12 and "DAMAGED: not json" in lines[2] and "DAMAGED: {" in lines[3] and "task_id=inc" in lines[1]
+    assert done.stderr.strip() == f"proctor: damaged entries: 3, 4; run `proctor audit {verified_ledger}` to see what changed"
+    shown = [json.loads(line) for line in proctor("ledger", "show", str(verified_ledger), "--json").stdout.splitlines()]
+    assert [row.get("damaged", False) for row in shown[:5]] == [False, False, True, True, False]
+    assert shown[2]["payload"] == "not json" and "data" not in shown[2] and shown[4]["data"]
+
+
+def test_export_of_a_damaged_ledger_names_the_entry_and_writes_nothing(verified_ledger, tmp_path):
+    _damage(verified_ledger, 3, "not json")
+    out = tmp_path / "out.jsonl"
+    done = proctor("ledger", "export", str(verified_ledger), "-o", str(out))
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "nothing exported: ledger entry 3 is damaged" in done.stderr and not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ledger", "export", "{ledger}", "-o", "{missing}/out.jsonl"],
+        ["ledger", "checkpoint", "{ledger}", "--export", "{missing}/anchor.json"],
+        ["ledger", "keygen", "{missing}/key.pem"],
+    ],
+)
+def test_writing_into_a_missing_directory_exits_2_before_anything_is_done(verified_ledger, tmp_path, command):
+    checkpoints = sqlite3.connect(verified_ledger).execute("SELECT count(*) FROM checkpoints").fetchone()
+    args = [arg.format(ledger=verified_ledger, missing=tmp_path / "nope") for arg in command]
+    done = proctor(*args)
+    assert done.returncode == 2 and "no such directory" in done.stderr and "Traceback" not in done.stderr
+    assert sqlite3.connect(verified_ledger).execute("SELECT count(*) FROM checkpoints").fetchone() == checkpoints
 
 
 def test_a_newer_schema_exits_2(verified_ledger):
