@@ -139,7 +139,7 @@ def _show_entry(entry: Entry, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(entry.as_dict(), ensure_ascii=False))
     else:
-        typer.echo(f"{entry.seq:>6}  {entry.at[:19]}  {entry.kind:<14} {(entry.run or '-')[:12]:<12}  {_gist(entry.data)}")
+        typer.echo(f"{_columns(entry)}  {_gist(entry.data)}")
 
 
 def _show_damaged(entry: Entry, as_json: bool) -> None:
@@ -149,7 +149,11 @@ def _show_damaged(entry: Entry, as_json: bool) -> None:
         typer.echo(json.dumps({**columns, "damaged": True, "payload": entry.payload.decode(errors="replace")}, ensure_ascii=False))
     else:
         stored = entry.payload.decode(errors="replace")[:80]
-        typer.secho(f"{entry.seq:>6}  {entry.at[:19]}  {entry.kind:<14} {(entry.run or '-')[:12]:<12}  DAMAGED: {stored}", fg="red")
+        typer.secho(f"{_columns(entry)}  DAMAGED: {stored}", fg="red")
+
+
+def _columns(entry: Entry) -> str:
+    return f"{entry.seq:>6}  {entry.at[:19]}  {entry.kind:<14} {(entry.run or '-')[:12]:<12}"
 
 
 def _gist(data: dict[str, Any]) -> str:
