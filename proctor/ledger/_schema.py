@@ -19,6 +19,7 @@ from typing import Literal
 
 import sqlite_utils
 
+from proctor._files import check_writable
 from proctor.errors import InputError
 from proctor.ledger._chain import GENESIS
 
@@ -109,8 +110,7 @@ def _check_path(path: Path, readonly: bool) -> None:
     if not path.exists():
         if readonly:
             raise InputError(f"{path}: no such ledger")
-        if not path.parent.is_dir():
-            raise InputError(f"{path}: no such directory {path.parent}; create it, or record the ledger elsewhere")
+        check_writable(path)
     elif readonly and path.stat().st_size == 0:
         raise InputError(f"{path}: an empty file, not a proctor ledger; pass a ledger written by proctor")
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from contextlib import closing
 
 import pytest
 
 from tests.cli.test_sandbox_cli import proctor
+from tests.ledger.conftest import raw_connection
 
 TOML_TASK = (
     '[[tasks]]\nid = "inc"\nentry_point = "inc"\n'
@@ -141,10 +143,8 @@ def test_bad_ledgers_get_one_line_and_exit_2(tmp_path, setup, message):
 
 
 def _damage(path, seq: int, payload: str) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TRIGGER IF EXISTS entries_no_update")
-    conn.execute("UPDATE entries SET payload = ? WHERE seq = ?", (payload, seq))
-    conn.close()
+    with closing(raw_connection(path)) as conn:
+        conn.execute("UPDATE entries SET payload = ? WHERE seq = ?", (payload, seq))
 
 
 def test_show_lists_damaged_entries_as_stored_and_exits_1(verified_ledger):
