@@ -263,10 +263,10 @@ class Ledger:
         first_written = written[0].seq if written else size + 1
         if self._frontier.size + 1 < first_written:
             rows = conn.execute(
-                "SELECT payload FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq",
+                "SELECT CAST(payload AS BLOB) FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq",
                 (self._frontier.size, min(size, first_written - 1)),
             )
-            self._frontier.extend([leaf_hash(payload.encode()) for (payload,) in rows])
+            self._frontier.extend([leaf_hash(payload) for (payload,) in rows])
         done = self._frontier.size
         self._frontier.extend([leaf_hash(entry.payload) for entry in written if done < entry.seq <= size])
 
@@ -347,8 +347,8 @@ class Ledger:
     # -- proofs ----------------------------------------------------------------------------
 
     def leaves(self, size: int) -> list[bytes]:
-        rows = self._conn.execute("SELECT payload FROM entries WHERE seq <= ? ORDER BY seq", (size,))
-        return [leaf_hash(payload.encode()) for (payload,) in rows]
+        rows = self._conn.execute("SELECT CAST(payload AS BLOB) FROM entries WHERE seq <= ? ORDER BY seq", (size,))
+        return [leaf_hash(payload) for (payload,) in rows]
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
         """RFC 6962 PATH for entry ``seq`` (1-based) in the tree of the first ``size`` entries."""
