@@ -8,10 +8,10 @@ table with the same columns and indexes but no triggers, in the same run, at syn
 and NORMAL, one entry per transaction and 1000 per transaction. Target: ledger >= 0.70x raw.
 A third column inserts the same rows into the ledger's own schema (its append-only triggers)
 from plain ``sqlite3``: what SQLite alone costs the ledger, the ceiling for the ratio. The last,
-``least``, is a ledger cut to the least Python every entry needs whatever the code around it
-(two ``orjson.dumps``, the chain's SHA-256 and the Merkle leaf's) writing to that schema in the
-same transactions: the best ratio a one-thread Python implementation of this design could reach
-here (it skips the RFC 8785 checks, the timestamps, retries and checkpoints the ledger needs).
+``least``, is a ledger cut to the work the design requires of every entry whatever the code
+around it (RFC 8785 JSON with its checks, a timestamp, the chain's SHA-256 and the Merkle
+leaf's) writing to that schema in the same transactions: the best ratio a one-thread Python
+implementation of this design could reach here (without entries returned, checkpoints or retry).
 Audit: ``verify_ledger`` plus the per-run summary over a ledger of ``--audit`` entries (with
 the chain worker where it starts by default, and beside it in one process).
 Target: under 2 s here; beside it, the ratio to merely reading every payload and parsing it with
@@ -34,7 +34,9 @@ from pathlib import Path
 import orjson
 
 from proctor.ledger import Auditor, Event, Ledger, verify_ledger
+from proctor.ledger._canonical import canonical
 from proctor.ledger._schema import SCHEMA
+from proctor.ledger._store import _now
 
 RAW_SCHEMA = """
 CREATE TABLE entries (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, run TEXT,
@@ -94,23 +96,23 @@ def raw_insert(path: Path, rows: list[tuple], per_tx: int, sync: str, schema: st
 
 
 def least_ledger(path: Path, batch: list[Event], per_tx: int, sync: str) -> float:
-    """Seconds for a ledger that does only the work no implementation of the design can skip,
-    in the same transactions as the ledger: each entry's data and envelope as JSON, its chain
-    hash (kept as hex for the row) and its Merkle leaf hash, inserted from plain ``sqlite3``
-    into the ledger's schema (its triggers). Timed in place, between the transactions, not in a
-    loop of its own: Python that runs between SQLite's commits runs up to twice as slowly as
-    the same code in a tight loop (the caches are cold), so only this is a fair floor."""
+    """Seconds for a ledger that does only the work the design requires of every entry, in the
+    same transactions as the ledger: its data as RFC 8785 JSON (proctor's ``canonical``, orjson
+    and its checks), a timestamp per transaction, the envelope, the chain hash (kept as hex for
+    the row) and the Merkle leaf hash, inserted from plain ``sqlite3`` into the ledger's schema
+    (its triggers). No entries for the caller, no checkpoints, no retry. Timed in place, between
+    the transactions: Python that runs between SQLite's commits runs up to twice as slowly as
+    the same code in a loop of its own (the caches are cold), so only this is a fair floor."""
     conn = connect(path, sync, SCHEMA)
     started = time.perf_counter()
     prev, seq = "0" * 64, 0
     for k in range(0, len(batch), per_tx):
-        rows = []
+        rows, at = [], _now()
         for event in batch[k : k + per_tx]:
             seq += 1
-            data = orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS)
             envelope = {
-                "at": "",
-                "data": orjson.Fragment(data),
+                "at": at,
+                "data": orjson.Fragment(canonical(event.data)),
                 "id": event.id,
                 "kind": event.kind,
                 "run": event.run,
@@ -120,7 +122,7 @@ def least_ledger(path: Path, batch: list[Event], per_tx: int, sync: str) -> floa
             payload = orjson.dumps(envelope)
             digest = hashlib.sha256(bytes.fromhex(prev) + payload).hexdigest()
             hashlib.sha256(b"\x00" + payload).digest()
-            rows.append((seq, event.id, event.kind, event.run, "", prev, digest, payload.decode()))
+            rows.append((seq, event.id, event.kind, event.run, at, prev, digest, payload.decode()))
             prev = digest
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
