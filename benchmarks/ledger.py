@@ -101,7 +101,7 @@ def least_ledger(path: Path, batch: list[Event], per_tx: int, sync: str) -> floa
     and its checks), a timestamp per transaction, the envelope, the chain hash (kept as hex for
     the row) and the Merkle leaf hash, inserted from plain ``sqlite3`` into the ledger's schema
     (its triggers). No entries for the caller, no checkpoints, no retry. Timed in place, between
-    the transactions: Python that runs between SQLite's commits runs up to twice as slowly as
+    the transactions: Python that runs between SQLite's commits runs 2-3x as slowly as
     the same code in a loop of its own (the caches are cold), so only this is a fair floor."""
     conn = connect(path, sync, SCHEMA)
     started = time.perf_counter()
