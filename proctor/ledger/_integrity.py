@@ -168,7 +168,9 @@ def _verify_entries(
 PARALLEL_FROM = 20_000  # entries; below this a second interpreter's start-up costs more than it saves
 # The share of entries this process judges itself while the worker starts and runs ahead: after
 # it, this process only parses, visits and hashes the Merkle tree, which costs less per entry.
-IN_PROCESS_SHARE = 0.125
+# This process is the busier one (on 100,000 entries it never waits for a frame at 0.125, and
+# waits ~0.02 s in all at 0.06, where the audit takes ~4% less), so its share is kept small.
+IN_PROCESS_SHARE = 0.06
 # The columns this process reads of the entries the worker judges: what it needs to read the
 # payload, hash its leaf, and see that the worker read the same bytes.
 _READ_QUERY = "SELECT hash, CAST(payload AS BLOB) FROM entries ORDER BY seq"
