@@ -145,8 +145,8 @@ def _show_entry(entry: Entry, as_json: bool) -> None:
 def _show_damaged(entry: Entry, as_json: bool) -> None:
     """The entry's columns, and its payload as stored (not to be trusted)."""
     if as_json:
-        columns = {"seq": entry.seq, "id": entry.id, "kind": entry.kind, "run": entry.run, "at": entry.at, "hash": entry.hash}
-        typer.echo(json.dumps({**columns, "damaged": True, "payload": entry.payload.decode(errors="replace")}, ensure_ascii=False))
+        stored = entry.payload.decode(errors="replace")
+        typer.echo(json.dumps({**entry.columns(), "damaged": True, "payload": stored}, ensure_ascii=False))
     else:
         stored = entry.payload.decode(errors="replace")[:80]
         typer.secho(f"{_columns(entry)}  DAMAGED: {stored}", fg="red")

@@ -83,17 +83,13 @@ class Entry(NamedTuple):
     def row(self) -> tuple[Any, ...]:
         return (*self[:7], self.payload.decode())
 
+    def columns(self) -> dict[str, Any]:
+        """The entry's columns an export or listing shows beside its data."""
+        return {"seq": self.seq, "id": self.id, "kind": self.kind, "run": self.run, "at": self.at, "hash": self.hash}
+
     def as_dict(self) -> dict[str, Any]:
         """The entry as JSON data (payload decoded), for show and export."""
-        return {
-            "seq": self.seq,
-            "id": self.id,
-            "kind": self.kind,
-            "run": self.run,
-            "at": self.at,
-            "hash": self.hash,
-            "data": self.data,
-        }
+        return {**self.columns(), "data": self.data}
 
 
 _COLUMNS = "seq, id, kind, run, at, prev, hash, payload"
@@ -262,11 +258,7 @@ class Ledger:
         self._frontier = Frontier() if self._frontier.size > size else self._frontier.copy()
         first_written = written[0].seq if written else size + 1
         if self._frontier.size + 1 < first_written:
-            rows = conn.execute(
-                "SELECT CAST(payload AS BLOB) FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq",
-                (self._frontier.size, min(size, first_written - 1)),
-            )
-            self._frontier.extend([leaf_hash(payload) for (payload,) in rows])
+            self._frontier.extend(self._leaves(conn, self._frontier.size, min(size, first_written - 1)))
         done = self._frontier.size
         self._frontier.extend([leaf_hash(entry.payload) for entry in written if done < entry.seq <= size])
 
@@ -347,7 +339,12 @@ class Ledger:
     # -- proofs ----------------------------------------------------------------------------
 
     def leaves(self, size: int) -> list[bytes]:
-        rows = self._conn.execute("SELECT CAST(payload AS BLOB) FROM entries WHERE seq <= ? ORDER BY seq", (size,))
+        return self._leaves(self._conn, 0, size)
+
+    @staticmethod
+    def _leaves(conn: sqlite3.Connection, after: int, upto: int) -> list[bytes]:
+        """The Merkle leaf hashes of entries after..upto, from the stored payload bytes."""
+        rows = conn.execute("SELECT CAST(payload AS BLOB) FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq", (after, upto))
         return [leaf_hash(payload) for (payload,) in rows]
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
