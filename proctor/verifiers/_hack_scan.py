@@ -2,7 +2,9 @@
 
 Reads the candidate's syntax tree without running it. Each sign is reported with its line;
 with ``reject=True`` any sign of the ``strong`` kind fails the candidate on its own. Code that
-is not valid Python always fails: nothing could run it.
+is not valid Python always fails: nothing could run it. Only code that can run when the module
+is imported is judged: the body of ``if __name__ == "__main__":`` is skipped, unless the module
+could change its own ``__name__`` (it binds it, or reaches its globals another way).
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def scan(tree: ast.AST) -> list[dict[str, Any]]:
     def add(node: ast.AST, sign: str, strength: str = "strong") -> None:
         signs.append({"line": getattr(node, "lineno", 0), "sign": sign, "strength": strength})
 
-    for node in ast.walk(tree):
+    for node in _reachable(tree):
         if isinstance(node, ast.Call):
             name = dotted(node.func)
             if name in STRONG_CALLS:
@@ -98,6 +100,62 @@ def scan(tree: ast.AST) -> list[dict[str, Any]]:
         elif (isinstance(node, ast.Name) and node.id in ("nan", "NaN")) or (isinstance(node, ast.Attribute) and node.attr == "nan"):
             add(node, "uses NaN", "weak")
     return sorted(signs, key=lambda s: s["line"])
+
+
+def _reachable(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` but those under a module-level main guard that cannot run on import."""
+    skipped: set[int] = set()
+    if isinstance(tree, ast.Module) and not _may_rebind_name(tree):
+        for statement in tree.body:
+            if isinstance(statement, ast.If) and _is_main_guard(statement.test):
+                skipped.update(id(node) for part in statement.body for node in ast.walk(part))
+    return [node for node in ast.walk(tree) if id(node) not in skipped]
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return len(names) == 1 and len(mains) == 1
+
+
+_NAME_REACHERS = {
+    "globals",
+    "vars",
+    "locals",
+    "getattr",
+    "setattr",
+    "exec",
+    "eval",
+    "compile",
+    "__import__",
+    "builtins",
+    "__builtins__",
+}
+_REACHING_ATTRIBUTES = {"__dict__", "__name__", "f_globals", "modules", "run_path", "run_module"}
+
+
+def _may_rebind_name(tree: ast.Module) -> bool:
+    """Whether the module could change its own ``__name__`` (or run itself as ``__main__``): it binds
+    the name, or reaches its globals, ``sys.modules`` or runpy some other way. Errs towards yes."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and (
+            node.id in _NAME_REACHERS or (node.id == "__name__" and not isinstance(node.ctx, ast.Load))
+        ):
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in _REACHING_ATTRIBUTES:
+            return True
+        if isinstance(node, ast.Global | ast.Nonlocal) and "__name__" in node.names:
+            return True
+        if isinstance(node, ast.alias) and "__name__" in (node.name, node.asname):
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(m.split(".")[0] in ("importlib", "runpy") for m in _imported(node)):
+            return True
+        if getattr(node, "name", None) == "__name__":  # def, class, except … as __name__, match captures
+            return True
+    return False
 
 
 def dotted(node: ast.AST) -> str:

@@ -1,67 +1,69 @@
-"""The ``properties`` verifier: Hypothesis inputs, the candidate's outputs against the reference's.
+"""The ``properties`` verifier: Hypothesis inputs, the candidate's answers against the reference's.
 
 Inputs come from the task's strategies (``properties.strategies``: one Hypothesis expression per
-argument, e.g. ``"st.integers(0, 100)"``), else are derived from the inputs the task's own tests
-pass (same types, ranges, sizes and alphabets: what the spec's examples imply), else from the
-entry point's type hints. An input on which the reference raises or times out is outside the
-task's domain and discarded. Both sides run sandboxed and answer across the same boundary as the
-``tests`` verifier; runs are seeded, and the shrunk counterexample is the evidence.
+argument, e.g. ``"st.integers(0, 100)"``), else grow from the inputs the task's own tests pass
+(``_inputs.beyond``: mutants of them and fresh values of their shapes over wider ranges, with edge
+values), else from the entry point's type hints. Inputs the tests already used are not counted:
+the verdict reports how many new inputs agreed. An input the task's domain excludes, or on which
+the reference raises or runs out of time, is skipped. Both sides run sandboxed with the same job
+limits as every verifier, and answer across the same boundary as the ``tests`` verifier.
+
+Time is charged to whoever spent it. The candidate may take ``max(1 s, 50×)`` the reference's
+time on each input (and the like in all); beyond that it fails, with the input and both times as
+evidence. The search's budget counts only the verifier's own time (the reference, Hypothesis), so
+a slow candidate cannot run it out; running it out is the verifier's limit: ``pass`` if enough new
+inputs agreed by then, else ``unknown``. A counterexample, once found, is the verdict: shrinking
+it has a budget of its own, and an unshrunk counterexample still fails.
 """
 
 from __future__ import annotations
 
 import ast
-import threading
+import json
 import typing
-from collections import Counter
 from typing import Any
 
-from proctor._syntax import parse_python
-from proctor.models import Limits, Proposal, Task, Verdict
+from proctor.models import Proposal, Task, Verdict
 from proctor.sandboxes import Sandbox
+from proctor.verifiers import _wire
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
-from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, call_text, run_tests, same, short
-from proctor.verifiers._remote import Fatal, Remote
+from proctor.verifiers._compare import Allowance, CannotLoad, Disagreement, OutsideDomain, Sides
+from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, run_tests
+from proctor.verifiers._inputs import beyond
+from proctor.verifiers._spec import Spec, entry_function
 
-_HYPOTHESIS_LOCK = threading.Lock()  # Hypothesis keeps per-process state; one run at a time
-
-
-class Mismatch(Exception):
-    """The candidate disagreed with the reference on ``args``."""
-
-    def __init__(self, args: tuple[Any, ...], got: str, expected: str) -> None:
-        super().__init__(f"{got} != {expected}")
-        self.call_args, self.got, self.expected = args, got, expected
+REFERENCE_FLOOR, REFERENCE_FACTOR = 0.25, 20.0
+"""The reference may take max(0.25 s, 20×) its slowest time on the tests' inputs on a generated one."""
 
 
 class _OutOfTime(BaseException):
-    """The time budget for generating inputs ran out."""
+    """The verifier's own budget ran out (BaseException: Hypothesis lets it through, unlike a failure)."""
+
+
+class _ShrinkingDone(BaseException):
+    """Shrinking a counterexample used up its budget; the smallest found so far is the verdict."""
 
 
 class NoStrategy(Exception):
     """No way to generate inputs for this task."""
 
 
-class _Respawning:
-    """A Remote that is started again after it dies (a timeout or crash ends a process)."""
+class _Search:
+    """What one search has seen: the inputs tried, the new ones among them, and the smallest counterexample."""
 
-    def __init__(self, sandbox: Sandbox, code: str, limits: Limits, call_seconds: float, allow_nan: bool) -> None:
-        self.args = (sandbox, code, limits, call_seconds, allow_nan)
-        self.remote: Remote | None = None
-        self.starts = 0
+    def __init__(self, seen: list[tuple[Any, ...]]) -> None:
+        self.known = {_key(args) for args in seen}
+        self.inputs = self.novel = 0
+        self.found: Disagreement | None = None
+        self.found_at = 0.0
 
-    def call(self, name: str, args: tuple[Any, ...]) -> Any:
-        if self.remote is None or self.remote.fatal is not None:
-            self.close()
-            self.starts += 1
-            self.remote = Remote(*self.args)
-            self.remote.start()
-        return self.remote.call(name, args, {})
+    def agreed(self, args: tuple[Any, ...]) -> None:
+        self.inputs += 1
+        self.novel += _key(args) not in self.known
 
-    def close(self) -> None:
-        if self.remote is not None:
-            self.remote.close()
-            self.remote = None
+
+def _key(args: tuple[Any, ...]) -> str:
+    return json.dumps(_wire.encode(list(args)), sort_keys=True)
 
 
 @register_verifier("properties")
@@ -72,11 +74,13 @@ class PropertiesVerifier:
         sandbox: where the candidate and the reference run.
         examples: how many inputs to try (Hypothesis ``max_examples``).
         seed: the Hypothesis seed; the same seed gives the same inputs.
-        call_seconds: how long one call of the reference may take; the candidate gets
-            ``slack`` times as long.
-        total_seconds: each side's wall limit.
-        budget_seconds: when the search has run this long it stops; it passes if at least
-            ``min_examples`` inputs agreed by then, else it is ``unknown``.
+        budget_seconds: the verifier's own time (the reference's calls and generating inputs,
+            never the candidate's) after which the search stops.
+        shrink_seconds: how long shrinking a counterexample may take; then the smallest so far is reported.
+        min_examples: how many new inputs (ones the tests did not use) must agree for a pass.
+        allowance: how long the candidate may take, against the reference's time on the same input.
+        reference_seconds: the most the reference may take on one generated input before the input
+            counts as outside the task's domain.
     """
 
     id = "properties"
@@ -87,79 +91,96 @@ class PropertiesVerifier:
         *,
         examples: int = 60,
         seed: int = 0,
-        call_seconds: float = 2.0,
-        slack: float = 3.0,
-        total_seconds: float = 60.0,
-        budget_seconds: float = 10.0,
+        budget_seconds: float = 20.0,
+        shrink_seconds: float = 10.0,
         min_examples: int = 10,
+        allowance: Allowance | None = None,
+        reference_seconds: float = 2.0,
     ) -> None:
-        self.budget_seconds, self.min_examples = budget_seconds, min_examples
         self.sandbox, self.examples, self.seed = sandbox, examples, seed
-        self.call_seconds, self.slack = call_seconds, slack
-        self.limits = Limits(wall_seconds=total_seconds, cpu_seconds=total_seconds)
+        self.budget_seconds, self.shrink_seconds, self.min_examples = budget_seconds, shrink_seconds, min_examples
+        self.allowance, self.reference_seconds = allowance or Allowance(), reference_seconds
         config = {
             "examples": examples,
             "seed": seed,
-            "call": call_seconds,
-            "slack": slack,
-            "total": total_seconds,
             "budget": budget_seconds,
+            "shrink": shrink_seconds,
+            "min": min_examples,
+            "allowance": self.allowance.describe(),
+            "reference": reference_seconds,
         }
-        self.version = digest(module_file("_properties.py"), *BOUNDARY_SOURCES, config=config)
+        self.version = digest(
+            module_file("_properties.py"),
+            *(module_file(m) for m in ("_inputs.py", "_compare.py", "_spec.py")),
+            *BOUNDARY_SOURCES,
+            config=config,
+        )
 
     def verify(self, task: Task, proposal: Proposal) -> Verdict:
         timer = Timer()
         if not task.reference:
             return verdict(self, proposal, "unknown", "the task has no reference to compare with", timer)
-        spec = task.properties or {}
-        allow_nan = bool(task.metadata.get("allow_nan") or spec.get("allow_nan"))
-        reference = _Respawning(self.sandbox, task.reference, self.limits, self.call_seconds, allow_nan=True)
-        candidate = _Respawning(self.sandbox, proposal.code, self.limits, self.call_seconds * self.slack, allow_nan)
         try:
-            strategy, origin = self._strategy(task, spec, reference)
-            return self._search(task, proposal, strategy, origin, reference, candidate, spec, timer)
+            spec = Spec.of(task)
+        except TaskCodeError as exc:
+            return verdict(self, proposal, "error", str(exc), timer)
+        allow_nan = bool(task.metadata.get("allow_nan") or (task.properties or {}).get("allow_nan"))
+        sides = Sides(
+            self.sandbox, spec, proposal.code, reference_seconds=self.reference_seconds, allowance=self.allowance, allow_nan=allow_nan
+        )
+        try:
+            strategy, origin, seen = self._strategy(task, sides)
+            return self._search(task, proposal, strategy, origin, seen, sides, timer)
         except NoStrategy as exc:
             return verdict(self, proposal, "unknown", f"no inputs to generate: {exc}", timer)
         except TaskCodeError as exc:
             return verdict(self, proposal, "error", str(exc), timer)
         finally:
-            reference.close()
-            candidate.close()
+            sides.close()
 
-    def _strategy(self, task: Task, spec: dict[str, Any], reference: _Respawning) -> tuple[Any, str]:
-        from hypothesis import strategies as st
-
+    def _strategy(self, task: Task, sides: Sides) -> tuple[Any, str, list[tuple[Any, ...]]]:
+        spec = task.properties or {}
         if spec.get("strategies"):
-            return _strategies_from_spec(task, spec["strategies"]), "the task's strategies"
+            return _strategies_from_spec(task, spec["strategies"]), "the task's strategies", []
         if task.tests or task.cases:
-            proxy = Proxy(task.entry_point, lambda args, kwargs: reference.call(task.entry_point, args))
-            run_tests(task, proxy)
-            seen = [args for args, kwargs in proxy.inputs if not kwargs]
+            seen = _tests_inputs(task, sides)
             if seen:
-                arity = Counter(len(a) for a in seen).most_common(1)[0][0]
-                seen = [a for a in seen if len(a) == arity]
-                derived = st.tuples(*(like([a[i] for a in seen]) for i in range(arity)))
-                return st.one_of(st.sampled_from(seen), derived), f"derived from {len(seen)} inputs in the task's tests"
-        return _strategy_from_hints(task), "the entry point's type hints"
+                return beyond(seen), f"grown from {len(seen)} inputs in the task's tests", seen
+        return _strategy_from_hints(task), "the entry point's type hints", []
 
     def _search(
-        self,
-        task: Task,
-        proposal: Proposal,
-        strategy: Any,
-        origin: str,
-        reference: _Respawning,
-        candidate: _Respawning,
-        spec: dict[str, Any],
-        timer: Timer,
+        self, task: Task, proposal: Proposal, strategy: Any, origin: str, seen: list[tuple[Any, ...]], sides: Sides, timer: Timer
     ) -> Verdict:
-        from hypothesis import HealthCheck, Phase, given, reject, settings
-        from hypothesis import seed as hypothesis_seed
         from hypothesis.errors import Unsatisfiable
 
-        tolerance = spec.get("float_tolerance", task.metadata.get("float_tolerance"))
-        name = task.entry_point
-        tried = Counter[str]()
+        search = _Search(seen)
+        agrees = self._property(strategy, sides, search, timer)
+        stopped = ""
+        try:
+            agrees()
+        except CannotLoad as exc:
+            return verdict(self, proposal, "fail", exc.reason, timer, kind="load", origin=origin)
+        except (_OutOfTime, _ShrinkingDone, Unsatisfiable):
+            stopped = "the search's own time ran out" if search.found is None else ""
+        except Disagreement:
+            pass  # the counterexample is search.found
+        except Exception:
+            if search.found is None:
+                raise
+        evidence = {"inputs": search.inputs, "new_inputs": search.novel, "origin": origin, "seed": self.seed}
+        evidence.update(allowance=self.allowance.describe(), slowest=sides.slowest)
+        if search.found is not None:
+            return self._counterexample(task, proposal, search.found, timer, evidence)
+        if search.novel < self.min_examples:
+            why = f"; {stopped}" if stopped else ""
+            detail = f"only {search.novel} inputs beyond the tests' own agreed, fewer than {self.min_examples} ({origin}{why})"
+            return verdict(self, proposal, "unknown", detail, timer, **evidence)
+        detail = f"agrees with the reference on {search.novel} inputs beyond the tests' own ({origin})"
+        return verdict(self, proposal, "pass", detail, timer, **evidence)
+
+    def _property(self, strategy: Any, sides: Sides, search: _Search, timer: Timer) -> Any:
+        from hypothesis import HealthCheck, Phase, given, reject, settings
+        from hypothesis import seed as hypothesis_seed
 
         @settings(
             max_examples=self.examples,
@@ -173,84 +194,62 @@ class PropertiesVerifier:
         @hypothesis_seed(self.seed)
         @given(strategy)
         def agrees(args: tuple[Any, ...]) -> None:
-            if timer.seconds > self.budget_seconds:
-                raise _OutOfTime
+            self._within_budget(sides, search, timer)
             try:
-                expected = reference.call(name, args)
-            except (Fatal, Exception):  # noqa: BLE001  (the reference cannot answer: outside the domain)
-                reject()  # outside the task's domain: the reference itself cannot answer
-            tried["inputs"] += 1
-            try:
-                got = candidate.call(name, args)
-            except Fatal as fatal:
-                raise Mismatch(args, fatal.reason, short(expected)) from None
-            except Exception as exc:  # noqa: BLE001  (any exception from the candidate is a mismatch)
-                raise Mismatch(args, f"raised {type(exc).__name__}: {str(exc)[:200]}", short(expected)) from None
-            if not same(got, expected, tolerance):
-                raise Mismatch(args, short(got), short(expected))
+                sides.compare(args)
+            except OutsideDomain:
+                reject()
+            except Disagreement as found:
+                if search.found is None:
+                    search.found_at = timer.seconds
+                search.found = found  # Hypothesis tries only simpler inputs once one fails: the last is the smallest
+                raise
+            search.agreed(args)
 
-        with _HYPOTHESIS_LOCK:
-            try:
-                agrees()
-            except Mismatch as found:
-                counterexample = {"call": call_text(name, found.call_args, {}), "got": found.got, "expected": found.expected}
-                detail = f"differs from the reference: {counterexample['call']} gave {found.got}, expected {found.expected}"
-                return verdict(
-                    self,
-                    proposal,
-                    "fail",
-                    detail,
-                    timer,
-                    counterexample=counterexample,
-                    inputs=tried["inputs"],
-                    origin=origin,
-                    seed=self.seed,
-                )
-            except Unsatisfiable:
-                return verdict(
-                    self, proposal, "unknown", f"the reference answered none of the inputs ({origin})", timer, origin=origin
-                )
-            except _OutOfTime:
-                if tried["inputs"] < self.min_examples:
-                    detail = f"only {tried['inputs']} inputs tried within {self.budget_seconds:g} s ({origin})"
-                    return verdict(self, proposal, "unknown", detail, timer, inputs=tried["inputs"], origin=origin)
-        if tried["inputs"] == 0:
-            return verdict(self, proposal, "unknown", f"the reference answered none of the inputs ({origin})", timer, origin=origin)
-        detail = f"agrees with the reference on {tried['inputs']} inputs ({origin})"
-        return verdict(self, proposal, "pass", detail, timer, inputs=tried["inputs"], origin=origin, seed=self.seed)
+        return agrees
+
+    def _within_budget(self, sides: Sides, search: _Search, timer: Timer) -> None:
+        if search.found is not None:
+            if timer.seconds - search.found_at > self.shrink_seconds:
+                raise _ShrinkingDone
+        elif timer.seconds - sides.candidate_seconds > self.budget_seconds:
+            raise _OutOfTime
+
+    def _counterexample(self, task: Task, proposal: Proposal, found: Disagreement, timer: Timer, evidence: dict[str, Any]) -> Verdict:
+        found_evidence = found.evidence(task.entry_point)
+        counterexample = found_evidence["counterexample"]
+        if found.kind == "slow":
+            detail = f"too slow on {counterexample['call']}: {found.got}"
+        elif found.kind == "wrong":
+            detail = f"differs from the reference: {counterexample['call']} gave {found.got}, expected {found.expected}"
+        else:
+            detail = f"on {counterexample['call']}: {found.got} (the reference gave {found.expected})"
+        return verdict(self, proposal, "fail", detail, timer, input=counterexample["call"], **found_evidence, **evidence)
 
 
-def like(values: list[Any]) -> Any:
-    """A strategy for values of the same shape as ``values``: types, ranges, sizes, alphabets."""
-    from hypothesis import strategies as st
+def _tests_inputs(task: Task, sides: Sides) -> list[tuple[Any, ...]]:
+    """The positional inputs the task's tests pass, of their most common arity (the tests run against the reference).
 
-    kinds = {type(v) for v in values}
-    if len(kinds) != 1:
-        return st.sampled_from(values)
-    (kind,) = kinds
-    if kind is bool:
-        return st.booleans()
-    if kind is int:
-        return st.integers(min(values), max(values))
-    if kind is float:
-        return st.floats(min(values), max(values), allow_nan=False, allow_infinity=False)
-    if kind is str:
-        alphabet = sorted(set("".join(values)))
-        sizes = [len(v) for v in values]
-        return st.text(alphabet=alphabet, min_size=min(sizes), max_size=max(sizes)) if alphabet else st.just("")
-    if kind in (list, tuple, set):
-        items = [item for v in values for item in v]
-        sizes = [len(v) for v in values]
-        if not items:
-            return st.just(kind())
-        inner = st.lists(like(items), min_size=min(sizes), max_size=max(sizes))
-        return inner if kind is list else inner.map(kind)
-    if kind is dict:
-        keys = [k for v in values for k in v]
-        if not keys:
-            return st.just({})
-        return st.dictionaries(like(keys), like([x for v in values for x in v.values()]), max_size=max(len(v) for v in values))
-    return st.sampled_from(values)
+    The reference's slowest answer to them sets how long it may take on a generated input: inputs
+    far costlier than any the tests use (``fib(90)`` beside ``fib(12)``) are outside the domain they imply.
+    """
+    from collections import Counter
+
+    times = [0.0]
+
+    def answer(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        expected, seconds = sides.reference_answer(args, timeout=10.0)
+        times.append(seconds)
+        return expected
+
+    proxy = Proxy(task.entry_point, answer)
+    run_tests(task, proxy)
+    sides.reference_limit = min(sides.reference_limit, max(REFERENCE_FLOOR, REFERENCE_FACTOR * max(times)))
+    seen = [args for args, kwargs in proxy.inputs if not kwargs]
+    if not seen:
+        return []
+    arity = Counter(len(a) for a in seen).most_common(1)[0][0]
+    return [a for a in seen if len(a) == arity]
 
 
 def _strategies_from_spec(task: Task, expressions: Any) -> Any:
@@ -269,13 +268,8 @@ def _strategies_from_spec(task: Task, expressions: Any) -> Any:
 def _strategy_from_hints(task: Task) -> Any:
     from hypothesis import strategies as st
 
-    source = task.reference or task.prompt
-    try:
-        tree = parse_python(source)
-    except SyntaxError as exc:
-        raise NoStrategy(f"the reference is not valid Python: {exc}") from None
-    function = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == task.entry_point), None)
-    if function is None or not all(a.annotation for a in function.args.args):
+    function = entry_function(task, task.reference) or entry_function(task, task.prompt)
+    if function is None or not function.args.args or not all(a.annotation for a in function.args.args):
         raise NoStrategy("the entry point has no type hints; give properties.strategies in the task")
     namespace = {name: getattr(typing, name) for name in typing.__all__}
     try:

@@ -18,6 +18,7 @@ import py_compile
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -62,12 +63,18 @@ def stub_files() -> dict[str, bytes]:
     return files
 
 
+CANDIDATE_LIMITS = Limits(wall_seconds=60.0, cpu_seconds=30.0)
+"""Every verifier's limits for a candidate's job, so a candidate cannot tell which verifier runs it
+(rlimits, cgroup limits and the job are identical). How long a call may take is the driver's
+business, never visible to the job until it is exceeded."""
+
+
 class Fatal(BaseException):
     """The candidate failed in a way no test may excuse; ``reason`` is one line."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, timed_out: bool = False) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.timed_out = reason, timed_out
 
 
 class CandidateRaised(Exception):
@@ -118,18 +125,21 @@ class Remote:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def start(self) -> None:
-        """Start the candidate's job and wait until its code is loaded (Fatal if it does not load)."""
+    def start(self, timeout: float | None = None) -> float:
+        """Start the candidate's job and wait, ``timeout`` at most (default: its wall limit), until its code
+        is loaded; return how long that took. Fatal if it does not load in time."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._ours = ours
         stub = {} if self.sandbox.preload(stub_sources()) else stub_files()
         job = Job(command=STUB_COMMAND, files={**stub, "candidate.py": self.code.encode()})
         self._runner = threading.Thread(target=self._run, args=(job, theirs), daemon=True, name="proctor-candidate")
+        started = time.perf_counter()
         self._runner.start()
-        loaded = self._receive("loading the candidate", timeout=self.limits.wall_seconds)
+        loaded = self._receive("loading the candidate", timeout=timeout or self.limits.wall_seconds)
         if loaded.get("loaded") is not True:
             error = loaded["error"] if isinstance(loaded.get("error"), dict) else {}
             self._fail(f"the candidate's code does not load: {error.get('type', '?')}: {str(error.get('message', ''))[:300]}")
+        return time.perf_counter() - started
 
     def _run(self, job: Job, theirs: socket.socket) -> None:
         try:
@@ -139,8 +149,9 @@ class Remote:
         finally:
             theirs.close()
 
-    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Call ``name(*args, **kwargs)`` in the candidate; return its plain-data result."""
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float | None = None) -> Any:
+        """Call ``name(*args, **kwargs)`` in the candidate, ``timeout`` at most (default ``call_seconds``);
+        return its plain-data result."""
         if self.fatal is not None:
             raise self.fatal
         assert self._ours is not None, "start() first"
@@ -151,7 +162,7 @@ class Remote:
             self._fail(f"the candidate's process ended before call {self.calls}{self._how_it_ended()}")
         except _wire.NotPlainData as exc:
             raise TypeError(f"the tests passed a value that cannot cross to the candidate: {exc}") from None
-        reply = self._receive(f"call {self.calls}", timeout=self.call_seconds)
+        reply = self._receive(f"call {self.calls}", timeout=timeout or self.call_seconds)
         return self._unpack(name, reply)
 
     def _unpack(self, name: str, reply: dict[str, Any]) -> Any:
@@ -178,15 +189,15 @@ class Remote:
         try:
             reply = _wire.receive(self._ours)
         except TimeoutError:
-            self._fail(f"{what} did not finish within {timeout:g} s")
+            self._fail(f"{what} did not finish within {timeout:g} s", timed_out=True)
         except (OSError, ValueError, RecursionError) as exc:
             self._fail(f"{what} got garbage on the channel: {str(exc)[:200]}")
         if reply is None:
             self._fail(f"the candidate's process ended during {what}{self._how_it_ended()}")
         return reply
 
-    def _fail(self, reason: str) -> NoReturn:
-        self.fatal = Fatal(reason)
+    def _fail(self, reason: str, timed_out: bool = False) -> NoReturn:
+        self.fatal = Fatal(reason, timed_out)
         raise self.fatal
 
     def _how_it_ended(self) -> str:

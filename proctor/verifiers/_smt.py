@@ -1,347 +1,78 @@
 """The ``smt`` verifier: proves a candidate equivalent to the reference (or to postconditions) with Z3.
 
-The candidate is translated, never run. The subset: module-level functions over ``int`` and
-``bool`` parameters; integer and boolean constants; ``+ - * // % **`` (constant exponent),
-comparisons (chained), ``and or not``, conditional expressions; assignments and augmented
-assignments to names; ``if/elif/else``; ``return`` anywhere; ``for NAME in range(...)`` with
-constant bounds (unrolled, at most ``MAX_UNROLL`` times); ``min``, ``max``, ``abs``; calls between
-the module's own functions (inlined, at most ``MAX_DEPTH`` deep); docstrings, ``pass`` and
-imports. With ``smt.bits = N`` integers are N-bit two's complement words and ``& | ^ ~ << >>``
-are allowed too. Division or modulo by zero is modelled as a crash, which must happen on the
-same inputs for both sides. Anything else, or a solver timeout, is ``unknown``, never ``pass``.
+The candidate is translated, never run, in the subset ``_smt_subset`` documents; anything outside
+it, anything it does not model exactly, or a solver timeout is ``unknown``, never ``pass``. The
+proof's domain comes from the task, never from the candidate: parameter types from ``smt.params``
+(``{"n": "int"}``), else the reference's annotations, else ``int``; preconditions from
+``smt.requires`` and the task's ``metadata.domain`` (when it is inside the subset); inputs on which
+the reference raises are outside the domain, as in ``properties``. A right answer is the
+reference's exact answer, type included, or what ``metadata.answer`` accepts (inside the subset).
 
-The task's ``smt`` spec (all optional): ``requires`` (a precondition over the parameters, in the
-same subset), ``ensures`` (a postcondition over the parameters and ``result``), ``bits``,
-``timeout_ms``. Without ``ensures``, the candidate is compared with the task's reference.
+The task's ``smt`` spec (all optional): ``params``, ``requires`` (a precondition over the
+parameters), ``ensures`` (a postcondition over the parameters and ``result``; then the candidate
+is judged by it instead of the reference), ``bits`` (integers are N-bit two's complement words),
+``timeout_ms``.
+
+With a sandbox, every verdict the solver reaches is checked by running the code: a proof against
+the candidate and the reference on a sample of inputs in the domain, a counterexample on its own
+input. A run that contradicts the solver means the translation was wrong: the verdict is
+``error``, recorded with the input, never ``pass``.
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+import random
+from dataclasses import dataclass
 from typing import Any
 
-from proctor._syntax import parse_python
 from proctor.models import Proposal, Task, Verdict
+from proctor.sandboxes import Sandbox
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
+from proctor.verifiers._compare import Side
+from proctor.verifiers._driver import call_text, same, short
+from proctor.verifiers._remote import CANDIDATE_LIMITS, Fatal
+from proctor.verifiers._smt_subset import Outcome, Translator, Unsupported
+from proctor.verifiers._spec import Spec, entry_function
 
-MAX_UNROLL = 64
-MAX_DEPTH = 6
-
-
-class Unsupported(Exception):
-    """The code is outside the documented subset; the message names the construct and line."""
-
-
-def _unsupported(node: ast.AST, what: str) -> Unsupported:
-    return Unsupported(f"line {getattr(node, 'lineno', '?')}: {what} is outside the SMT subset")
+CROSS_CHECK_INPUTS = 16
+RUN_SECONDS = 5.0  # one call while checking the solver: the subset has no unbounded loops
 
 
 @dataclass
-class _State:
-    """Symbolic state of one function body: variables, the result, and when it returned or crashed."""
+class _Problem:
+    """One proof obligation: the symbols, the domain's conditions, the claim, and what may leave the subset."""
 
-    env: dict[str, Any]
-    result: Any = None
-    returned: Any = None
-    crashed: Any = None
-    path: list[Any] = field(default_factory=list)
-    depth: int = 0
-
-
-class Translator:
-    """Translates the module's functions into Z3 terms over symbolic arguments."""
-
-    def __init__(self, source: str, bits: int | None) -> None:
-        import z3
-
-        self.z3, self.bits = z3, bits
-        try:
-            tree = parse_python(source)
-        except SyntaxError as exc:
-            raise Unsupported(f"not valid Python: {exc.msg} (line {exc.lineno})") from None
-        self.functions: dict[str, ast.FunctionDef] = {}
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef):
-                self.functions[node.name] = node
-            elif not _harmless(node):
-                raise _unsupported(node, f"a module-level {type(node).__name__}")
-
-    # ---------------------------------------------------------------- values
-
-    def integer(self, value: int) -> Any:
-        return self.z3.BitVecVal(value, self.bits) if self.bits else self.z3.IntVal(value)
-
-    def variable(self, name: str, kind: str) -> Any:
-        if kind == "bool":
-            return self.z3.Bool(name)
-        return self.z3.BitVec(name, self.bits) if self.bits else self.z3.Int(name)
-
-    def as_int(self, value: Any) -> Any:
-        return self.z3.If(value, self.integer(1), self.integer(0)) if self.z3.is_bool(value) else value
-
-    def as_bool(self, value: Any) -> Any:
-        return value if self.z3.is_bool(value) else value != self.integer(0)
-
-    # ---------------------------------------------------------------- functions
-
-    def parameters(self, name: str) -> list[tuple[str, str]]:
-        function = self._function(name, None)
-        params = []
-        for arg in function.args.args:
-            kind = ast.unparse(arg.annotation) if arg.annotation else "int"
-            if kind not in ("int", "bool"):
-                raise _unsupported(arg, f"a parameter of type {kind}")
-            params.append((arg.arg, kind))
-        if function.args.vararg or function.args.kwarg or function.args.kwonlyargs or function.args.defaults:
-            raise _unsupported(function, "*args, **kwargs, keyword-only or default parameters")
-        return params
-
-    def _function(self, name: str, node: ast.AST | None) -> ast.FunctionDef:
-        if name not in self.functions:
-            raise _unsupported(node or ast.Module(body=[], type_ignores=[]), f"a call to {name!r}, which the module does not define")
-        return self.functions[name]
-
-    def call(self, name: str, args: list[Any], depth: int = 0, node: ast.AST | None = None) -> tuple[Any, Any]:
-        """(result, crashed) of ``name(*args)``."""
-        if depth > MAX_DEPTH:
-            raise _unsupported(node or self.functions[name], f"recursion deeper than {MAX_DEPTH}")
-        function = self._function(name, node)
-        params = self.parameters(name)
-        if len(args) != len(params):
-            raise _unsupported(node or function, f"a call to {name} with {len(args)} arguments")
-        state = self.state(dict(zip((p for p, _ in params), args, strict=True)), depth)
-        self.block(function.body, state)
-        if state.result is None:
-            raise _unsupported(function, f"{name} without a return value")
-        return state.result, state.crashed
-
-    def state(self, env: dict[str, Any], depth: int = 0) -> _State:
-        false = self.z3.BoolVal(False)
-        return _State(env=env, returned=false, crashed=false, depth=depth)
-
-    def merge(self, condition: Any, then: Any, otherwise: Any) -> Any:
-        """``then if condition else otherwise``; a bool meeting an int becomes 0 or 1."""
-        if self.z3.is_bool(then) != self.z3.is_bool(otherwise):
-            then, otherwise = self.as_int(then), self.as_int(otherwise)
-        return self.z3.If(condition, then, otherwise)
-
-    def equal(self, a: Any, b: Any) -> Any:
-        if self.z3.is_bool(a) and self.z3.is_bool(b):
-            return a == b
-        return self.as_int(a) == self.as_int(b)
-
-    # ---------------------------------------------------------------- statements
-
-    def active(self, state: _State) -> Any:
-        return self.z3.And(*state.path, self.z3.Not(state.returned)) if state.path else self.z3.Not(state.returned)
-
-    def block(self, body: list[ast.stmt], state: _State) -> None:
-        for statement in body:
-            self.statement(statement, state)
-
-    def statement(self, node: ast.stmt, state: _State) -> None:
-        z3 = self.z3
-        if isinstance(node, ast.Return):
-            if node.value is None:
-                raise _unsupported(node, "a bare return")
-            value = self.expression(node.value, state)
-            now = self.active(state)
-            state.result = value if state.result is None else self.merge(now, value, state.result)
-            state.returned = z3.Or(state.returned, now)
-        elif isinstance(node, ast.Assign | ast.AugAssign):
-            self.assign(node, state)
-        elif isinstance(node, ast.If):
-            condition = self.as_bool(self.expression(node.test, state))
-            for branch, guard in ((node.body, condition), (node.orelse, z3.Not(condition))):
-                state.path.append(guard)
-                self.block(branch, state)
-                state.path.pop()
-        elif isinstance(node, ast.For):
-            self.loop(node, state)
-        elif not _harmless(node):
-            raise _unsupported(node, f"a {type(node).__name__} statement")
-
-    def assign(self, node: ast.Assign | ast.AugAssign, state: _State) -> None:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
-            raise _unsupported(node, "assignment to anything but one name")
-        name = targets[0].id
-        if isinstance(node, ast.AugAssign):
-            value = self.binary(node.op, self._lookup(name, node, state), self.expression(node.value, state), node, state)
-        else:
-            value = self.expression(node.value, state)
-        old = state.env.get(name)
-        state.env[name] = value if old is None else self.merge(self.active(state), value, old)
-
-    def loop(self, node: ast.For, state: _State) -> None:
-        call = node.iter
-        if not (
-            isinstance(node.target, ast.Name)
-            and isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Name)
-            and call.func.id == "range"
-        ):
-            raise _unsupported(node, "a for loop not over range(...)")
-        if node.orelse:
-            raise _unsupported(node, "for ... else")
-        bounds = [self._constant(self.expression(a, state), a) for a in call.args]
-        steps = list(range(*bounds))
-        if len(steps) > MAX_UNROLL:
-            raise _unsupported(node, f"a loop of {len(steps)} iterations (limit {MAX_UNROLL})")
-        for value in steps:
-            state.env[node.target.id] = self.integer(value)
-            self.block(node.body, state)
-
-    def _constant(self, value: Any, node: ast.AST) -> int:
-        simplified = self.z3.simplify(value)
-        if self.bits and self.z3.is_bv_value(simplified):
-            return int(simplified.as_signed_long())
-        if self.z3.is_int_value(simplified):
-            return int(simplified.as_long())
-        raise _unsupported(node, "a range bound that is not a constant")
-
-    def _lookup(self, name: str, node: ast.AST, state: _State) -> Any:
-        if name not in state.env:
-            raise _unsupported(node, f"the name {name!r} (not a parameter or local)")
-        return state.env[name]
-
-    # ---------------------------------------------------------------- expressions
-
-    def expression(self, node: ast.expr, state: _State) -> Any:
-        z3 = self.z3
-        if isinstance(node, ast.Constant) and isinstance(node.value, int):  # bool is an int too
-            return z3.BoolVal(node.value) if isinstance(node.value, bool) else self.integer(node.value)
-        if isinstance(node, ast.Name):
-            return self._lookup(node.id, node, state)
-        if isinstance(node, ast.BinOp):
-            return self.binary(node.op, self.expression(node.left, state), self.expression(node.right, state), node, state)
-        if isinstance(node, ast.UnaryOp):
-            operand = self.expression(node.operand, state)
-            if isinstance(node.op, ast.Not):
-                return z3.Not(self.as_bool(operand))
-            if isinstance(node.op, ast.USub):
-                return -self.as_int(operand)
-            if isinstance(node.op, ast.UAdd):
-                return self.as_int(operand)
-            if isinstance(node.op, ast.Invert) and self.bits:
-                return ~self.as_int(operand)
-        if isinstance(node, ast.BoolOp):
-            return self.boolean(node, state)
-        if isinstance(node, ast.Compare):
-            return self.compare(node, state)
-        if isinstance(node, ast.IfExp):
-            test = self.as_bool(self.expression(node.test, state))
-            then = self.guarded(node.body, test, state)
-            return self.merge(test, then, self.guarded(node.orelse, z3.Not(test), state))
-        if isinstance(node, ast.Call):
-            return self.function_call(node, state)
-        raise _unsupported(node, f"the expression {ast.unparse(node)[:60]!r}")
-
-    def guarded(self, node: ast.expr, condition: Any, state: _State) -> Any:
-        """Evaluate ``node`` only on the path where ``condition`` holds (its crashes too)."""
-        state.path.append(condition)
-        try:
-            return self.expression(node, state)
-        finally:
-            state.path.pop()
-
-    def boolean(self, node: ast.BoolOp, state: _State) -> Any:
-        """``and``/``or`` over booleans, short-circuiting as Python does."""
-        z3, conjunction = self.z3, isinstance(node.op, ast.And)
-        values: list[Any] = []
-        for operand in node.values:
-            so_far = z3.And(*values) if conjunction else z3.Not(z3.Or(*values))
-            values.append(self.guarded(operand, so_far, state) if values else self.expression(operand, state))
-            if not z3.is_bool(values[-1]):
-                raise _unsupported(node, "and/or over non-boolean values")
-        return z3.And(*values) if conjunction else z3.Or(*values)
-
-    def compare(self, node: ast.Compare, state: _State) -> Any:
-        operators = {ast.Lt: "__lt__", ast.LtE: "__le__", ast.Gt: "__gt__", ast.GtE: "__ge__", ast.Eq: "__eq__", ast.NotEq: "__ne__"}
-        left = self.expression(node.left, state)
-        parts = []
-        for op, right_node in zip(node.ops, node.comparators, strict=True):
-            right = self.expression(right_node, state)
-            name = operators.get(type(op))
-            if name is None:
-                raise _unsupported(node, f"the comparison {type(op).__name__}")
-            a, b = (left, right) if self.z3.is_bool(left) and self.z3.is_bool(right) else (self.as_int(left), self.as_int(right))
-            parts.append(getattr(a, name)(b))
-            left = right
-        return self.z3.And(*parts) if len(parts) > 1 else parts[0]
-
-    def binary(self, op: ast.operator, left: Any, right: Any, node: ast.AST, state: _State) -> Any:
-        z3 = self.z3
-        a, b = self.as_int(left), self.as_int(right)
-        if isinstance(op, ast.Add):
-            return a + b
-        if isinstance(op, ast.Sub):
-            return a - b
-        if isinstance(op, ast.Mult):
-            return a * b
-        if isinstance(op, ast.FloorDiv | ast.Mod):
-            state.crashed = z3.Or(state.crashed, z3.And(self.active(state), b == self.integer(0)))
-            quotient = self._floor_div(a, b)
-            return quotient if isinstance(op, ast.FloorDiv) else a - b * quotient
-        if isinstance(op, ast.Pow):
-            exponent = self._constant(b, node)
-            if not 0 <= exponent <= 16:
-                raise _unsupported(node, "a power with an exponent outside 0..16")
-            result = self.integer(1)
-            for _ in range(exponent):
-                result = result * a
-            return result
-        if self.bits and isinstance(op, ast.BitAnd | ast.BitOr | ast.BitXor | ast.LShift | ast.RShift):
-            return {ast.BitAnd: a & b, ast.BitOr: a | b, ast.BitXor: a ^ b, ast.LShift: a << b, ast.RShift: a >> b}[type(op)]
-        raise _unsupported(node, f"the operator {type(op).__name__}" + ("" if self.bits else " (set smt.bits for bit operations)"))
-
-    def _floor_div(self, a: Any, b: Any) -> Any:
-        z3 = self.z3
-        zero = self.integer(0)
-        if self.bits:  # signed division truncates; step down when the signs differ and it was inexact
-            truncated = a / b
-            return z3.If(z3.And(truncated * b != a, (a < zero) != (b < zero)), truncated - 1, truncated)
-        return z3.If(b > zero, a / b, z3.If(b < zero, (-a) / (-b), zero))  # Z3's div floors for b > 0
-
-    def function_call(self, node: ast.Call, state: _State) -> Any:
-        z3 = self.z3
-        if not isinstance(node.func, ast.Name) or node.keywords:
-            raise _unsupported(node, f"the call {ast.unparse(node)[:60]!r}")
-        name = node.func.id
-        args = [self.expression(a, state) for a in node.args]
-        if name == "abs" and len(args) == 1:
-            value = self.as_int(args[0])
-            return z3.If(value < self.integer(0), -value, value)
-        if name in ("min", "max") and len(args) >= 2:
-            best = self.as_int(args[0])
-            for value in map(self.as_int, args[1:]):
-                best = z3.If(value < best if name == "min" else value > best, value, best)
-            return best
-        if name == "bool" and len(args) == 1:
-            return self.as_bool(args[0])
-        if name == "int" and len(args) == 1:
-            return self.as_int(args[0])
-        result, crashed = self.call(name, args, state.depth + 1, node)
-        state.crashed = z3.Or(state.crashed, z3.And(self.active(state), crashed))
-        return result
-
-
-def _harmless(node: ast.stmt) -> bool:
-    if isinstance(node, ast.Pass | ast.Import | ast.ImportFrom):
-        return True
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    names: list[str]
+    kinds: list[str]
+    symbols: list[Any]
+    bits: int | None
+    domain: list[Any]
+    claim: Any
+    candidate: Outcome
+    reference: Outcome | None
+    spec: Spec
+    unmodelled_domain: bool = False
+    what: str = "the reference"
 
 
 @register_verifier("smt")
 class SmtVerifier:
-    """Proves equivalence with the reference (or the task's ``ensures``), or finds a counterexample."""
+    """Proves equivalence with the reference (or the task's ``ensures``), or finds a counterexample.
+
+    Args:
+        sandbox: where the solver's answers are checked by running the code; without one they are not.
+        timeout_ms: the solver's time limit per query.
+        seed: the seed of the random inputs a proof is checked on.
+    """
 
     id = "smt"
 
-    def __init__(self, *, timeout_ms: int = 10_000) -> None:
-        self.timeout_ms = timeout_ms
-        self.version = digest(module_file("_smt.py"), config={"timeout_ms": timeout_ms, "z3": _z3_version()})
+    def __init__(self, sandbox: Sandbox | None = None, *, timeout_ms: int = 10_000, seed: int = 0) -> None:
+        self.sandbox, self.timeout_ms, self.seed = sandbox, timeout_ms, seed
+        sources = [module_file(name) for name in ("_smt.py", "_smt_subset.py", "_spec.py", "_compare.py")]
+        config = {"timeout_ms": timeout_ms, "z3": _z3_version(), "cross_check": sandbox is not None, "seed": seed}
+        self.version = digest(*sources, config=config)
 
     def verify(self, task: Task, proposal: Proposal) -> Verdict:
         timer = Timer()
@@ -349,66 +80,263 @@ class SmtVerifier:
         if not spec.get("ensures") and not task.reference:
             return verdict(self, proposal, "unknown", "the task has neither a reference nor an smt.ensures", timer)
         try:
-            return self._prove(task, proposal, spec, timer)
+            problem = self._problem(task, proposal, spec)
+            return self._solve(task, proposal, spec, problem, timer)
         except Unsupported as exc:
             return verdict(self, proposal, "unknown", f"not translated: {exc}", timer)
         except RecursionError:
             return verdict(self, proposal, "unknown", "not translated: the code nests too deeply", timer)
 
-    def _prove(self, task: Task, proposal: Proposal, spec: dict[str, Any], timer: Timer) -> Verdict:
+    # ---------------------------------------------------------------- the proof obligation
+
+    def _problem(self, task: Task, proposal: Proposal, spec: dict[str, Any]) -> _Problem:
         import z3
 
         bits = spec.get("bits")
+        names, kinds = _domain_types(task, spec)
         candidate = Translator(proposal.code, bits)
-        params = candidate.parameters(task.entry_point)
-        symbols = [candidate.variable(name, kind) for name, kind in params]
-        got, got_crash = candidate.call(task.entry_point, symbols)
-        env = dict(zip((n for n, _ in params), symbols, strict=True))
-        claim = self._claim(task, spec, bits, symbols, env, got, got_crash)
-        solver = z3.Solver()
-        solver.set("timeout", int(spec.get("timeout_ms", self.timeout_ms)))
+        if task.entry_point not in candidate.functions:
+            raise Unsupported(f"the candidate defines no function {task.entry_point!r}")
+        symbols = [candidate.variable(name, kind) for name, kind in zip(names, kinds, strict=True)]
+        env = dict(zip(names, symbols, strict=True))
+        got = candidate.call(task.entry_point, symbols)
+        problem = _Problem(names, kinds, symbols, bits, [], None, got, None, Spec.of(task))
+        spec_translator = Translator("", bits)
         if spec.get("requires"):
-            solver.add(_condition(spec["requires"], candidate, env))
-        solver.add(z3.Not(claim))
-        answer = solver.check()
-        what = "the postcondition" if spec.get("ensures") else "the reference"
-        if answer == z3.unsat:
-            return verdict(self, proposal, "pass", f"proved equivalent to {what} for all inputs", timer, proved=True)
-        if answer == z3.unknown:
-            return verdict(self, proposal, "unknown", f"the solver gave up: {solver.reason_unknown()}", timer)
-        model = solver.model()
-        inputs = {name: _value(model, symbol, bits) for (name, _), symbol in zip(params, symbols, strict=True)}
-        evidence = {"counterexample": inputs, "candidate": _outcome(model, got, got_crash, bits)}
-        if not spec.get("ensures"):
-            evidence["reference"] = self._reference_outcome(task, bits, symbols, model)
-        shown = ", ".join(f"{k}={v!r}" for k, v in inputs.items())
-        return verdict(self, proposal, "fail", f"counterexample: {task.entry_point}({shown}) violates {what}", timer, **evidence)
+            problem.domain.append(_holds(spec_translator.evaluate(spec["requires"], env)))
+        if task.metadata.get("domain"):
+            try:
+                problem.domain.append(_holds(spec_translator.evaluate(task.metadata["domain"], env)))
+            except Unsupported:
+                problem.unmodelled_domain = True  # a proof over more inputs still holds; a counterexample is checked against it
+        if spec.get("ensures"):
+            ensures = spec_translator.evaluate(spec["ensures"], {**env, "result": got.value})
+            problem.claim, problem.what = z3.And(z3.Not(got.crashed), _holds(ensures)), "the postcondition"
+            return problem
+        assert task.reference is not None
+        reference = Translator(task.reference, bits).call(task.entry_point, symbols)
+        if reference.mixed:
+            raise Unsupported("the reference returns a bool on some paths and an int on others")
+        problem.reference = reference
+        problem.domain.append(z3.Not(reference.crashed))
+        problem.claim = z3.And(z3.Not(got.crashed), self._right(task, spec_translator, env, got, reference))
+        return problem
 
-    def _claim(
-        self, task: Task, spec: dict[str, Any], bits: int | None, symbols: list[Any], env: dict[str, Any], got: Any, crash: Any
-    ) -> Any:
+    def _right(self, task: Task, translator: Translator, env: dict[str, Any], got: Outcome, reference: Outcome) -> Any:
+        if got.mixed:
+            raise Unsupported("the candidate returns a bool on some paths and an int on others")
+        answer = task.metadata.get("answer")
+        if not answer:
+            return translator.same(got.value, reference.value)
+        relation = translator.evaluate(answer, {**env, "result": got.value, "expected": reference.value})
+        return _holds(relation)
+
+    # ---------------------------------------------------------------- solving
+
+    def _solve(self, task: Task, proposal: Proposal, spec: dict[str, Any], problem: _Problem, timer: Timer) -> Verdict:
         import z3
 
+        timeout = int(spec.get("timeout_ms", self.timeout_ms))
+        for outcome, whose in ((problem.candidate, "candidate"), (problem.reference, "reference")):
+            if outcome is not None and _satisfiable([*problem.domain, outcome.unsafe], timeout) is not False:
+                return verdict(
+                    self,
+                    proposal,
+                    "unknown",
+                    f"not translated: the {whose} may read a local before assigning it or fall off its end (return None)",
+                    timer,
+                )
+        solver = _solver(timeout)
+        solver.add(*problem.domain, z3.Not(problem.claim))
+        answer = solver.check()
+        domain = dict(zip(problem.names, problem.kinds, strict=True))
+        if answer == z3.unknown:
+            return verdict(self, proposal, "unknown", f"the solver gave up: {solver.reason_unknown()}", timer, domain=domain)
+        if answer == z3.unsat:
+            return self._proved(task, proposal, spec, problem, timer, domain)
+        return self._refuted(task, proposal, spec, problem, solver.model(), timer, domain)
+
+    def _proved(
+        self, task: Task, proposal: Proposal, spec: dict[str, Any], problem: _Problem, timer: Timer, domain: dict[str, str]
+    ) -> Verdict:
+        inputs = self._sample(task, spec, problem)
+        contradiction = self._contradiction(task, proposal, spec, problem, inputs)
+        if contradiction is not None:
+            why = f"{contradiction['call']}: {contradiction['why']}"
+            detail = f"the proof was contradicted by running the code on {why}; the translation is wrong"
+            return verdict(
+                self, proposal, "error", detail, timer, contradiction=contradiction, domain=domain, input=contradiction["call"]
+            )
+        checked = len(inputs) if self.sandbox is not None else 0
+        detail = f"proved equivalent to {problem.what} for all inputs in the domain ({_describe(domain)})"
+        return verdict(self, proposal, "pass", detail, timer, proved=True, domain=domain, cross_checked=checked)
+
+    def _refuted(
+        self, task: Task, proposal: Proposal, spec: dict[str, Any], problem: _Problem, model: Any, timer: Timer, domain: dict[str, str]
+    ) -> Verdict:
+        inputs = {name: _value(model, symbol, problem.bits) for name, symbol in zip(problem.names, problem.symbols, strict=True)}
+        args = tuple(inputs.values())
+        call = call_text(task.entry_point, args, {})
+        evidence: dict[str, Any] = {
+            "counterexample": inputs,
+            "candidate": _outcome(model, problem.candidate, problem.bits),
+            "domain": domain,
+            "input": call,
+        }
+        if problem.reference is not None:
+            evidence["reference"] = _outcome(model, problem.reference, problem.bits)
+        if problem.unmodelled_domain and not problem.spec.admits(args):
+            return verdict(
+                self,
+                proposal,
+                "unknown",
+                f"the only counterexample found, {call}, is outside the task's domain, which the solver cannot model",
+                timer,
+                **evidence,
+            )
+        reproduced = self._reproduces(task, proposal, spec, problem, args)
+        if reproduced is not None:
+            detail = (
+                f"the solver's counterexample {call} does not reproduce when the code runs ({reproduced}); the translation is wrong"
+            )
+            return verdict(self, proposal, "error", detail, timer, **evidence)
+        return verdict(
+            self,
+            proposal,
+            "fail",
+            f"counterexample: {call} violates {problem.what}",
+            timer,
+            **evidence,
+            reproduced=self.sandbox is not None,
+        )
+
+    # ---------------------------------------------------------------- checking the solver by running the code
+
+    def _sample(self, task: Task, spec: dict[str, Any], problem: _Problem) -> list[tuple[Any, ...]]:
+        """Inputs in the domain: some the solver picks (distinct models), some drawn at random and kept if admitted."""
+        import z3
+
+        if self.sandbox is None:
+            return []
+        picked: list[tuple[Any, ...]] = []
+        solver = _solver(self.timeout_ms)
+        solver.add(*problem.domain)
+        while len(picked) < CROSS_CHECK_INPUTS // 2 and solver.check() == z3.sat:
+            model = solver.model()
+            picked.append(tuple(_value(model, s, problem.bits) for s in problem.symbols))
+            solver.add(z3.Or(*(s != model.eval(s, model_completion=True) for s in problem.symbols)))
+        drawn = random.Random(f"{self.seed}:{task.id}")
+        for _ in range(CROSS_CHECK_INPUTS * 4):
+            if len(picked) >= CROSS_CHECK_INPUTS:
+                break
+            args = tuple(_draw(drawn, kind, problem.bits) for kind in problem.kinds)
+            if _admitted(spec, problem, args):
+                picked.append(args)
+        return picked
+
+    def _contradiction(
+        self, task: Task, proposal: Proposal, spec: dict[str, Any], problem: _Problem, inputs: list[tuple[Any, ...]]
+    ) -> dict[str, str] | None:
+        """The first of ``inputs`` on which the candidate, run, is not right (the proof said it is), else None."""
+        for args, (right, why) in zip(inputs, self._runs(task, proposal, spec, problem, inputs), strict=False):
+            if right is False:
+                return {"call": call_text(task.entry_point, args, {}), "why": why}
+        return None
+
+    def _reproduces(
+        self, task: Task, proposal: Proposal, spec: dict[str, Any], problem: _Problem, args: tuple[Any, ...]
+    ) -> str | None:
+        """None if running the code shows the candidate wrong on ``args``, as the solver said; else what the run showed."""
+        if self.sandbox is None:
+            return None
+        ((right, why),) = self._runs(task, proposal, spec, problem, [args])
+        if right is False:
+            return None
+        return why if right is None else f"the candidate is right there: {why}"
+
+    def _runs(
+        self, task: Task, proposal: Proposal, spec: dict[str, Any], problem: _Problem, inputs: list[tuple[Any, ...]]
+    ) -> list[tuple[bool | None, str]]:
+        """For each input, whether the candidate is right on it when run (None: outside the domain), and why."""
+        if self.sandbox is None or not inputs:
+            return []
+        candidate = Side(self.sandbox, proposal.code, CANDIDATE_LIMITS, allow_nan=True)
+        reference = (
+            Side(self.sandbox, task.reference, CANDIDATE_LIMITS, allow_nan=True) if task.reference and problem.reference else None
+        )
+        try:
+            return [self._agrees(task, spec, problem, candidate, reference, args) for args in inputs]
+        finally:
+            candidate.close()
+            if reference is not None:
+                reference.close()
+
+    def _agrees(
+        self, task: Task, spec: dict[str, Any], problem: _Problem, candidate: Side, reference: Side | None, args: tuple[Any, ...]
+    ) -> tuple[bool | None, str]:
+        """Whether the candidate is right on ``args`` when run (None: the input is outside the domain)."""
+        if not _admitted(spec, problem, args):
+            return None, "outside the domain"
+        expected: Any = None
+        if reference is not None:
+            kind, expected = _ran(reference, task.entry_point, args)
+            if kind != "value":
+                return None, "the reference raised"
+        kind, got = _ran(candidate, task.entry_point, args)
+        if kind != "value":
+            return False, f"the candidate {got}"
         if spec.get("ensures"):
-            translator = Translator("", bits)
-            return z3.And(z3.Not(crash), _condition(spec["ensures"], translator, {**env, "result": got}))
-        assert task.reference is not None
-        reference = Translator(task.reference, bits)
-        expected, expected_crash = reference.call(task.entry_point, symbols)
-        return z3.And(crash == expected_crash, z3.Or(crash, reference.equal(got, expected)))
-
-    def _reference_outcome(self, task: Task, bits: int | None, symbols: list[Any], model: Any) -> Any:
-        assert task.reference is not None
-        expected, crash = Translator(task.reference, bits).call(task.entry_point, symbols)
-        return _outcome(model, expected, crash, bits)
+            right = _python_condition(spec["ensures"], problem.names, args, {"result": _wrap(got, problem.bits)})
+        elif task.metadata.get("answer"):
+            right = problem.spec.accepts(args, got, expected)
+        else:
+            right = same(_wrap(got, problem.bits), _wrap(expected, problem.bits))
+        return right, f"it gave {short(got)}" + ("" if reference is None else f", the reference {short(expected)}")
 
 
-def _condition(text: str, translator: Translator, env: dict[str, Any]) -> Any:
-    try:
-        expression = parse_python(text, mode="eval").body
-    except SyntaxError as exc:
-        raise Unsupported(f"the spec's condition {text!r} is not valid Python: {exc.msg}") from None
-    return translator.as_bool(translator.expression(expression, translator.state(env)))
+def _domain_types(task: Task, spec: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The entry point's parameters and their types (int or bool), from the task: never from the candidate."""
+    declared = spec.get("params")
+    if declared is not None:
+        if not isinstance(declared, dict) or any(kind not in ("int", "bool") for kind in declared.values()):
+            raise Unsupported("smt.params must map each parameter to 'int' or 'bool'")
+        return list(declared), list(declared.values())
+    function = entry_function(task, task.reference) or entry_function(task, task.prompt)
+    if function is None:
+        raise Unsupported(f"the task states no signature for {task.entry_point} (give smt.params)")
+    names, kinds = [], []
+    for arg in function.args.args:
+        kind = ast.unparse(arg.annotation) if arg.annotation else "int"
+        if kind not in ("int", "bool"):
+            raise Unsupported(f"the task's parameter {arg.arg} is a {kind}, not an int or bool")
+        names.append(arg.arg)
+        kinds.append(kind)
+    return names, kinds
+
+
+def _holds(outcome: Outcome) -> Any:
+    """A spec condition as a Z3 bool: true where it evaluates true without crashing or leaving the subset."""
+    import z3
+
+    value = outcome.value if z3.is_bool(outcome.value) else outcome.value != 0
+    return z3.And(value, z3.Not(outcome.crashed), z3.Not(outcome.unsafe))
+
+
+def _solver(timeout_ms: int) -> Any:
+    import z3
+
+    solver = z3.Solver()
+    solver.set("timeout", timeout_ms)
+    return solver
+
+
+def _satisfiable(conditions: list[Any], timeout_ms: int) -> bool | None:
+    import z3
+
+    solver = _solver(timeout_ms)
+    solver.add(*conditions)
+    answer = solver.check()
+    return None if answer == z3.unknown else answer == z3.sat
 
 
 def _value(model: Any, term: Any, bits: int | None) -> Any:
@@ -420,12 +348,67 @@ def _value(model: Any, term: Any, bits: int | None) -> Any:
     return int(value.as_signed_long()) if bits else int(value.as_long())
 
 
-def _outcome(model: Any, value: Any, crash: Any, bits: int | None) -> Any:
+def _outcome(model: Any, outcome: Outcome, bits: int | None) -> Any:
     import z3
 
-    if z3.is_true(model.eval(crash, model_completion=True)):
-        return "raises ZeroDivisionError"
-    return _value(model, value, bits)
+    if z3.is_true(model.eval(outcome.crashed, model_completion=True)):
+        return "raises (ZeroDivisionError or a negative shift)"
+    return _value(model, outcome.value, bits)
+
+
+def _describe(domain: dict[str, str]) -> str:
+    return ", ".join(f"{name}: {kind}" for name, kind in domain.items()) or "no parameters"
+
+
+def _draw(drawn: random.Random, kind: str, bits: int | None) -> Any:
+    if kind == "bool":
+        return drawn.random() < 0.5
+    if bits:
+        return drawn.choice([0, 1, -1, 2 ** (bits - 1) - 1, -(2 ** (bits - 1)), drawn.randrange(-(2 ** (bits - 1)), 2 ** (bits - 1))])
+    return drawn.choice([0, 1, -1, 2, -2, 3, 7, 10, -10, 100, -100, drawn.randint(-1000, 1000), drawn.randint(-(10**6), 10**6)])
+
+
+def _admitted(spec: dict[str, Any], problem: _Problem, args: tuple[Any, ...]) -> bool:
+    """Whether concrete ``args`` satisfy ``smt.requires`` and the task's domain, evaluated by Python."""
+    if spec.get("requires") and not _python_condition(spec["requires"], problem.names, args, {}):
+        return False
+    return problem.spec.admits(args)
+
+
+_SPEC_BUILTINS = {"abs": abs, "min": min, "max": max, "int": int, "bool": bool}
+
+
+def _python_condition(text: str, names: list[str], args: tuple[Any, ...], extra: dict[str, Any]) -> bool:
+    """A spec's condition evaluated by Python itself on concrete values (a condition that raises is false)."""
+    try:
+        return bool(
+            eval(text, {"__builtins__": _SPEC_BUILTINS}, {**dict(zip(names, args, strict=True)), **extra})
+        )  # the task's own text
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _ran(side: Side, name: str, args: tuple[Any, ...]) -> tuple[str, Any]:
+    """("value", v), or ("raised", why): one run of one side on ``args``."""
+    try:
+        side.ready()
+        return "value", side.call(name, args, RUN_SECONDS)
+    except Fatal as fatal:
+        return "raised", fatal.reason
+    except Exception as exc:
+        from proctor.errors import UnavailableError
+
+        if isinstance(exc, UnavailableError):
+            raise
+        return "raised", f"raised {type(exc).__name__}"
+
+
+def _wrap(value: Any, bits: int | None) -> Any:
+    """An int as an N-bit two's complement word sees it (bools and everything else unchanged)."""
+    if not bits or type(value) is not int:
+        return value
+    half = 1 << (bits - 1)
+    return (value + half) % (1 << bits) - half
 
 
 def _z3_version() -> str:

@@ -9,7 +9,7 @@ from proctor.models import Limits, Proposal, Task, Verdict
 from proctor.sandboxes import Job, Sandbox
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
 from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, run_tests, short
-from proctor.verifiers._remote import Fatal, Remote
+from proctor.verifiers._remote import CANDIDATE_LIMITS, Fatal, Remote
 
 Mode = Literal["channel", "in-process"]
 
@@ -28,8 +28,8 @@ class TestsVerifier:
     Args:
         sandbox: where candidates run.
         call_seconds: how long one call to the candidate may take.
-        total_seconds: how long all calls together may take (the candidate's wall limit).
-        limits: the candidate's other limits.
+        limits: the candidate's job limits (default: ``CANDIDATE_LIMITS``, which every verifier
+            shares, so a candidate cannot tell which verifier runs it).
         mode: force a mode for every task (default: the task's ``tests_mode``, else channel).
     """
 
@@ -41,13 +41,11 @@ class TestsVerifier:
         sandbox: Sandbox,
         *,
         call_seconds: float = 5.0,
-        total_seconds: float = 30.0,
         limits: Limits | None = None,
         mode: Mode | None = None,
     ) -> None:
         self.sandbox, self.call_seconds, self.mode = sandbox, call_seconds, mode
-        base = limits or Limits()
-        self.limits = base.model_copy(update={"wall_seconds": total_seconds, "cpu_seconds": total_seconds})
+        self.limits = limits or CANDIDATE_LIMITS
         config = {"call": call_seconds, "limits": self.limits.model_dump(), "mode": mode}
         self.version = digest(module_file("_tests.py"), *BOUNDARY_SOURCES, config=config)
 

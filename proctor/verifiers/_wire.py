@@ -29,7 +29,12 @@ class NotPlainData(TypeError):
 
 
 def encode(value: Any, depth: int = 0) -> Any:
-    """Turn plain data into its JSON-ready form; exact types only (a subclass is not plain)."""
+    """Turn plain data into its JSON-ready form.
+
+    A subclass of a plain type is encoded as the plain value it holds (a ``Counter`` as its dict,
+    an ``IntEnum`` member as its int), read with the plain type's own code, so nothing the
+    subclass defines (``__eq__``, ``__iter__``, ``__int__`` …) runs or survives the crossing.
+    """
     if depth > MAX_DEPTH:
         raise NotPlainData(f"nested deeper than {MAX_DEPTH}")
     kind = type(value)
@@ -47,7 +52,33 @@ def encode(value: Any, depth: int = 0) -> Any:
         return {"b": base64.b64encode(value).decode()}
     if kind is dict:
         return {"d": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+    return _encode_subclass(value, depth)
+
+
+def _encode_subclass(value: Any, depth: int) -> Any:
+    """A subclass of a plain type, encoded as the plain value it holds, read by the base type's own
+    methods (``issubclass(type(...))``, not ``isinstance``: a ``__class__`` property can lie to the latter)."""
+    kind = type(value)
+    for base, exact in _EXACT_SCALAR:
+        if issubclass(kind, base):
+            return encode(exact(value), depth)  # CPython's base slots copy the value without calling the subclass
+    if issubclass(kind, list | tuple):
+        items = [encode(item, depth + 1) for item in (list.__iter__ if issubclass(kind, list) else tuple.__iter__)(value)]
+        return items if issubclass(kind, list) else {"t": items}
+    if issubclass(kind, set | frozenset):
+        tag, iterate = ("s", set.__iter__) if issubclass(kind, set) else ("z", frozenset.__iter__)
+        return {tag: [encode(item, depth + 1) for item in iterate(value)]}
+    if issubclass(kind, dict):
+        return {"d": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in dict.items(value)]}
     raise NotPlainData(f"{kind.__module__}.{kind.__qualname__}")
+
+
+_EXACT_SCALAR: tuple[tuple[type, Any], ...] = (
+    (int, int.__int__),
+    (float, float.__float__),
+    (str, str.__str__),
+    (bytes, bytes.__bytes__),
+)
 
 
 def decode(data: Any, depth: int = 0) -> Any:

@@ -44,13 +44,20 @@ def test_strategies_are_derived_from_the_inputs_of_the_tasks_tests(namespace_san
         reference="def shout(s):\n    return s.upper()\n",
     )
     found = _judge(namespace_sandbox, task, "def shout(s):\n    return {'ab': 'AB', 'xyz': 'XYZ'}.get(s, s)\n")
-    assert found.status == "fail" and "derived from 2 inputs" in found.evidence["origin"]
+    assert found.status == "fail" and "grown from 2 inputs" in found.evidence["origin"]
 
 
-def test_a_search_out_of_time_with_too_few_inputs_is_unknown(namespace_sandbox):
-    slow = "import time\ndef clamp(x, lo, hi):\n    time.sleep(0.3)\n    return max(lo, min(x, hi))\n"
-    found = _judge(namespace_sandbox, CLAMP, slow, budget_seconds=0.5, min_examples=10)
-    assert found.status == "unknown" and "within 0.5 s" in found.detail
+def test_a_search_out_of_its_own_time_with_too_few_inputs_is_unknown(namespace_sandbox):
+    slow_reference = "import time\ndef clamp(x, lo, hi):\n    time.sleep(0.3)\n    return max(lo, min(x, hi))\n"
+    task = CLAMP.model_copy(update={"reference": slow_reference})
+    found = _judge(namespace_sandbox, task, CLAMP.reference, budget_seconds=0.5, min_examples=10)
+    assert found.status == "unknown" and "own time ran out" in found.detail
+
+
+def test_the_candidates_own_time_never_runs_the_budget_out(namespace_sandbox):
+    slow_candidate = "import time\ndef clamp(x, lo, hi):\n    time.sleep(0.05)\n    return max(lo, min(x, hi))\n"
+    found = _judge(namespace_sandbox, CLAMP, slow_candidate, budget_seconds=0.5, examples=20)
+    assert found.passed and found.evidence["new_inputs"] >= 10, found.detail
 
 
 def test_no_reference_is_unknown(namespace_sandbox):

@@ -49,14 +49,61 @@ def test_plain_data_round_trips_exactly_through_json(value):
     assert _canonical(decoded) == _canonical(value)
 
 
+class _PretendsToBeAnInt:
+    __class__ = int  # isinstance(x, int) is True; the type is not
+
+
 @pytest.mark.parametrize(
     "value",
-    [object(), type("Sly", (int,), {})(3), type("L", (list,), {})(), lambda: 0, range(3), 1j, bytearray(b"x")],
-    ids=["object", "int-subclass", "list-subclass", "function", "range", "complex", "bytearray"],
+    [object(), lambda: 0, range(3), 1j, bytearray(b"x"), _PretendsToBeAnInt(), [1, object()]],
+    ids=["object", "function", "range", "complex", "bytearray", "lying-__class__", "list-holding-an-object"],
 )
 def test_encode_refuses_what_is_not_plain_data(value):
     with pytest.raises(_wire.NotPlainData):
         _wire.encode(value)
+
+
+def _poisoned(base, *names):
+    """A subclass of ``base`` whose every named method raises: encoding must not call any of them."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the subclass's code ran")
+
+    return type(f"Poisoned{base.__name__}", (base,), dict.fromkeys(names, refuse))
+
+
+_METHODS = ("__eq__", "__hash__", "__iter__", "__len__", "__repr__", "__str__", "__int__", "__index__", "__float__", "__bytes__")
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        (_poisoned(int, *_METHODS)(7), 7),
+        (_poisoned(float, *_METHODS)(-0.5), -0.5),
+        (_poisoned(str, *_METHODS)("ab"), "ab"),
+        (_poisoned(bytes, *_METHODS)(b"ab"), b"ab"),
+        (_poisoned(list, *_METHODS)([1, [2]]), [1, [2]]),
+        (_poisoned(tuple, *_METHODS)((1, 2)), (1, 2)),
+        (_poisoned(set, *_METHODS)({1, 2}), {1, 2}),
+        (_poisoned(frozenset, *_METHODS)({3}), frozenset({3})),
+        (_poisoned(dict, *_METHODS, "items", "keys", "values", "__getitem__")(a=1), {"a": 1}),
+    ],
+    ids=["int", "float", "str", "bytes", "list", "tuple", "set", "frozenset", "dict"],
+)
+def test_a_subclass_of_a_plain_type_crosses_as_its_plain_value_without_running_its_code(value, plain):
+    decoded = _wire.decode(json.loads(json.dumps(_wire.encode(value))))
+    assert type(decoded) is type(plain) and _canonical(decoded) == _canonical(plain)
+
+
+def test_counters_named_tuples_and_int_enums_cross_as_what_they_are_underneath():
+    import collections
+    import enum
+
+    point = collections.namedtuple("Point", "x y")(1, 2)
+    level = enum.IntEnum("Level", "LOW HIGH").HIGH
+    decoded = _wire.decode(_wire.encode([collections.Counter("aab"), point, level, collections.OrderedDict(z=1)]))
+    assert decoded == [{"a": 2, "b": 1}, (1, 2), 2, {"z": 1}]
+    assert [type(v) for v in decoded] == [dict, tuple, int, dict]
 
 
 @pytest.mark.parametrize(
