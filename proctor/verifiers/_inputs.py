@@ -12,8 +12,10 @@ HumanEval+ from HumanEval:
   negative, all positive, few distinct values, sorted) so that shapes like "every item negative"
   are reached.
 
-Negative numbers appear only where the tests pass some; everything else the spec rules out is the
-task's ``domain`` to state, and an input on which the reference raises or times out is skipped.
+What the tests never pass at an argument position is taken as outside the spec there (``Shape``):
+negative numbers unless the tests pass some, zero unless they pass zero or less, empty strings
+and collections unless they pass an empty one. Everything else the spec rules out is the task's
+``domain`` to state, and an input on which the reference raises or times out is skipped.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 Strategy = Any  # hypothesis.strategies.SearchStrategy, imported lazily with hypothesis itself
@@ -34,7 +37,35 @@ def beyond(seen: Sequence[tuple[Any, ...]]) -> Strategy:
 
     arity = len(seen[0])
     positions = [like([args[i] for args in seen]) for i in range(arity)]
-    return st.one_of(_mutants(list(seen), positions), st.tuples(*positions))
+    shapes = [Shape.of([args[i] for args in seen]) for i in range(arity)]
+    mutants = _mutants(list(seen), positions).filter(lambda args: all(map(Shape.admits, shapes, args)))
+    return st.one_of(mutants, st.tuples(*positions))
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the tests' values at one position imply about the spec there: signs, zero, emptiness."""
+
+    negatives: bool
+    zero: bool
+    empty: bool
+
+    @classmethod
+    def of(cls, values: Sequence[Any]) -> Shape:
+        numbers = [v for v in values if type(v) in (int, float)]
+        sized = [v for v in values if type(v) in (str, bytes, list, tuple, set, frozenset, dict)]
+        return cls(
+            negatives=any(n < 0 for n in numbers),
+            zero=any(n <= 0 for n in numbers) or not numbers,
+            empty=any(len(v) == 0 for v in sized) or not sized,
+        )
+
+    def admits(self, value: Any) -> bool:
+        if type(value) in (int, float):
+            return value > 0 or (value == 0 and self.zero) or (value < 0 and self.negatives)
+        if type(value) in (str, bytes, list, tuple, set, frozenset, dict):
+            return len(value) > 0 or self.empty
+        return True
 
 
 def like(values: Sequence[Any]) -> Strategy:
@@ -79,8 +110,9 @@ def integers_like(values: list[int]) -> Strategy:
 
 
 def _int_bounds(values: list[int]) -> tuple[int, int]:
+    """Twice as far as the tests go (at least 10 further), from 1 if they never pass 0, from 0 if never a negative."""
     smallest, largest = min(values), max(values)
-    low = max(min(2 * smallest, smallest - 10), smallest - MAX_INT_RANGE) if smallest < 0 else 0
+    low = max(min(2 * smallest, smallest - 10), smallest - MAX_INT_RANGE) if smallest < 0 else min(smallest, 1)
     high = min(max(2 * largest, largest + 10, 20), largest + MAX_INT_RANGE)
     return low, high
 
@@ -105,9 +137,11 @@ def floats_like(values: list[float]) -> Strategy:
     smallest, largest = min(values), max(values)
     low = min(2 * smallest, smallest - 10) if smallest < 0 else 0.0
     high = max(2 * largest, largest + 10)
-    edges = sorted({e for e in (0.0, 0.5, 1.0, 1.5, 2.0, -0.5, -1.0, -1.5, *values) if low <= e <= high})
+    shape = Shape.of(values)
+    edges = sorted({e for e in (0.0, 0.5, 1.0, 1.5, 2.0, -0.5, -1.0, -1.5, *values) if low <= e <= high and shape.admits(e)})
     integral = st.integers(math.ceil(low), math.floor(high)).map(float)
-    return st.one_of(st.sampled_from(edges), integral, st.floats(low, high, allow_nan=False, allow_infinity=False))
+    anywhere = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    return st.one_of(st.sampled_from(edges), integral, anywhere).filter(shape.admits)
 
 
 def text_like(values: list[str]) -> Strategy:
@@ -118,7 +152,7 @@ def text_like(values: list[str]) -> Strategy:
     longest = max(len(v) for v in values)
     if not alphabet:
         return st.just("")
-    return st.text(alphabet=alphabet, max_size=longest + 4)
+    return st.text(alphabet=alphabet, min_size=0 if Shape.of(values).empty else 1, max_size=longest + 4)
 
 
 def collections_like(kind: type, values: list[Any]) -> Strategy:
@@ -132,7 +166,10 @@ def collections_like(kind: type, values: list[Any]) -> Strategy:
     if not items:
         return st.just(kind())
     longest = max(max(sizes) + 4, 8)
-    lists = st.one_of(*(st.lists(item, max_size=longest) for item in _item_regimes(items)), _few_distinct(items, longest))
+    shortest = 0 if Shape.of(values).empty else 1
+    lists = st.one_of(
+        *(st.lists(item, min_size=shortest, max_size=longest) for item in _item_regimes(items)), _few_distinct(items, longest)
+    )
     lists = st.one_of(lists, lists.map(sorted_if_possible))
     return lists if kind is list else lists.map(kind)
 
@@ -169,7 +206,8 @@ def dicts_like(values: list[dict[Any, Any]]) -> Strategy:
     if not keys:
         return st.just({})
     items = [x for v in values for x in v.values()]
-    return st.dictionaries(like(keys), like(items), max_size=max(len(v) for v in values) + 3)
+    shortest = 0 if Shape.of(values).empty else 1
+    return st.dictionaries(like(keys), like(items), min_size=shortest, max_size=max(len(v) for v in values) + 3)
 
 
 def sorted_if_possible(values: list[Any]) -> list[Any]:
@@ -211,9 +249,14 @@ def _mutations(value: Any, others: list[Any], fresh: Strategy) -> Strategy:
         negatives = any(type(o) in (int, float) and o < 0 for o in others)
         moved = [v for v in (value + 1, value - 1, value * 2, value / 2, float(round(value)), -value) if negatives or v >= 0]
         return st.one_of(st.sampled_from(moved or [value]), fresh)
-    if kind in (str, list, tuple):
-        same = [o for o in others if type(o) is kind] or [value]
-        return st.one_of(_sequence_edit(value, same), fresh)
+    same = [o for o in others if type(o) is kind] or [value]
+    if kind is str and " " in value:  # words: edit whole words as well as characters
+        words = [o.split(" ") for o in same]
+        return st.one_of(_sequence_edit(value.split(" "), words, " ".join), _sequence_edit(list(value), same, "".join), fresh)
+    if kind is str:
+        return st.one_of(_sequence_edit(list(value), same, "".join), fresh)
+    if kind in (list, tuple):
+        return st.one_of(_sequence_edit(list(value), same, kind), fresh)
     return fresh
 
 
@@ -224,19 +267,18 @@ def _int_neighbours(value: int, negatives: bool) -> list[int]:
     return sorted(v for v in found if negatives or v >= 0) or [value]
 
 
-def _sequence_edit(value: Any, others: list[Any]) -> Strategy:
-    """Insert, delete, replace, duplicate, swap, reverse, sort, or splice with another seed of the same type."""
+def _sequence_edit(items: list[Any], others: list[Any], rebuild: Callable[[list[Any]], Any]) -> Strategy:
+    """``items`` with one insert, delete, replace, duplicate, swap, reverse, sort, or splice with another
+    seed's items (``others``), drawn from the pool of every seed's items, then ``rebuild``-t."""
     from hypothesis import strategies as st
 
-    kind = type(value)
-    items = list(value)
     pool = [x for o in others for x in o] or items
+    others = [list(o) for o in others]
 
     @st.composite
     def edited(draw: Callable[[Strategy], Any]) -> Any:
         edit = draw(st.sampled_from(_EDITS))
-        result = edit(draw, items, pool, others) if items or edit in _EDITS_ON_EMPTY else items
-        return "".join(result) if kind is str else kind(result)
+        return rebuild(edit(draw, items, pool, others) if items or edit in _EDITS_ON_EMPTY else items)
 
     return edited()
 

@@ -31,7 +31,7 @@ def default_pipeline(task: Task, sandbox: Sandbox) -> Composite:
     if task.reference:
         members.append(_maybe_optional(PropertiesVerifier(sandbox), "properties", required))
     if task.reference or task.smt:
-        members.append(_maybe_optional(SmtVerifier(), "smt", required))
+        members.append(_maybe_optional(SmtVerifier(sandbox), "smt", required))
     return cascade(*members)
 
 
@@ -53,7 +53,7 @@ def _build(name: str, sandbox: Sandbox) -> Verifier:
     if name == "properties":
         return PropertiesVerifier(sandbox)
     if name == "smt":
-        return SmtVerifier()
+        return SmtVerifier(sandbox)
     if name == "hack_scan":
         return HackScanVerifier(reject=True)
     from proctor.verifiers._base import verifier_factory

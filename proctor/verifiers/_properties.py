@@ -73,7 +73,9 @@ class PropertiesVerifier:
     Args:
         sandbox: where the candidate and the reference run.
         examples: how many inputs to try (Hypothesis ``max_examples``).
-        seed: the Hypothesis seed; the same seed gives the same inputs.
+        seed: the Hypothesis seed. By default each candidate gets its own, a digest of the task and of
+            the candidate's code: the same code meets the same inputs (verdicts are reproducible), and
+            no candidate can know its inputs before it is written, so none can carry a table of them.
         budget_seconds: the verifier's own time (the reference's calls and generating inputs,
             never the candidate's) after which the search stops.
         shrink_seconds: how long shrinking a counterexample may take; then the smallest so far is reported.
@@ -90,7 +92,7 @@ class PropertiesVerifier:
         sandbox: Sandbox,
         *,
         examples: int = 60,
-        seed: int = 0,
+        seed: int | None = None,
         budget_seconds: float = 20.0,
         shrink_seconds: float = 10.0,
         min_examples: int = 10,
@@ -102,7 +104,7 @@ class PropertiesVerifier:
         self.allowance, self.reference_seconds = allowance or Allowance(), reference_seconds
         config = {
             "examples": examples,
-            "seed": seed,
+            "seed": "per candidate" if seed is None else seed,
             "budget": budget_seconds,
             "shrink": shrink_seconds,
             "min": min_examples,
@@ -154,20 +156,23 @@ class PropertiesVerifier:
         from hypothesis.errors import Unsatisfiable
 
         search = _Search(seen)
-        agrees = self._property(strategy, sides, search, timer)
+        seed = self.seed if self.seed is not None else candidate_seed(task, proposal)
+        agrees = self._property(strategy, sides, search, timer, seed)
         stopped = ""
         try:
             agrees()
         except CannotLoad as exc:
             return verdict(self, proposal, "fail", exc.reason, timer, kind="load", origin=origin)
-        except (_OutOfTime, _ShrinkingDone, Unsatisfiable):
+        except (_OutOfTime, _ShrinkingDone):
             stopped = "the search's own time ran out" if search.found is None else ""
+        except Unsatisfiable:
+            stopped = "nearly every input was outside the task's domain"
         except Disagreement:
             pass  # the counterexample is search.found
         except Exception:
             if search.found is None:
                 raise
-        evidence = {"inputs": search.inputs, "new_inputs": search.novel, "origin": origin, "seed": self.seed}
+        evidence = {"inputs": search.inputs, "new_inputs": search.novel, "origin": origin, "seed": seed}
         evidence.update(allowance=self.allowance.describe(), slowest=sides.slowest)
         if search.found is not None:
             return self._counterexample(task, proposal, search.found, timer, evidence)
@@ -178,7 +183,7 @@ class PropertiesVerifier:
         detail = f"agrees with the reference on {search.novel} inputs beyond the tests' own ({origin})"
         return verdict(self, proposal, "pass", detail, timer, **evidence)
 
-    def _property(self, strategy: Any, sides: Sides, search: _Search, timer: Timer) -> Any:
+    def _property(self, strategy: Any, sides: Sides, search: _Search, timer: Timer, seed: int) -> Any:
         from hypothesis import HealthCheck, Phase, given, reject, settings
         from hypothesis import seed as hypothesis_seed
 
@@ -191,7 +196,7 @@ class PropertiesVerifier:
             report_multiple_bugs=False,
             print_blob=False,
         )
-        @hypothesis_seed(self.seed)
+        @hypothesis_seed(seed)
         @given(strategy)
         def agrees(args: tuple[Any, ...]) -> None:
             self._within_budget(sides, search, timer)
@@ -225,6 +230,13 @@ class PropertiesVerifier:
         else:
             detail = f"on {counterexample['call']}: {found.got} (the reference gave {found.expected})"
         return verdict(self, proposal, "fail", detail, timer, input=counterexample["call"], **found_evidence, **evidence)
+
+
+def candidate_seed(task: Task, proposal: Proposal) -> int:
+    """A seed from the task and the candidate's code: fixed for that code, unknowable before it is written."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(f"{task.id}\0{proposal.code}".encode()).digest()[:8], "big")
 
 
 def _tests_inputs(task: Task, sides: Sides) -> list[tuple[Any, ...]]:

@@ -52,6 +52,7 @@ class _Problem:
     candidate: Outcome
     reference: Outcome | None
     spec: Spec
+    ctx: Any
     unmodelled_domain: bool = False
     what: str = "the reference"
 
@@ -94,14 +95,15 @@ class SmtVerifier:
 
         bits = spec.get("bits")
         names, kinds = _domain_types(task, spec)
-        candidate = Translator(proposal.code, bits)
+        ctx = z3.Context()
+        candidate = Translator(proposal.code, bits, ctx)
         if task.entry_point not in candidate.functions:
             raise Unsupported(f"the candidate defines no function {task.entry_point!r}")
         symbols = [candidate.variable(name, kind) for name, kind in zip(names, kinds, strict=True)]
         env = dict(zip(names, symbols, strict=True))
         got = candidate.call(task.entry_point, symbols)
-        problem = _Problem(names, kinds, symbols, bits, [], None, got, None, Spec.of(task))
-        spec_translator = Translator("", bits)
+        problem = _Problem(names, kinds, symbols, bits, [], None, got, None, Spec.of(task), ctx)
+        spec_translator = Translator("", bits, ctx)
         if spec.get("requires"):
             problem.domain.append(_holds(spec_translator.evaluate(spec["requires"], env)))
         if task.metadata.get("domain"):
@@ -114,7 +116,7 @@ class SmtVerifier:
             problem.claim, problem.what = z3.And(z3.Not(got.crashed), _holds(ensures)), "the postcondition"
             return problem
         assert task.reference is not None
-        reference = Translator(task.reference, bits).call(task.entry_point, symbols)
+        reference = Translator(task.reference, bits, ctx).call(task.entry_point, symbols)
         if reference.mixed:
             raise Unsupported("the reference returns a bool on some paths and an int on others")
         problem.reference = reference
@@ -138,7 +140,7 @@ class SmtVerifier:
 
         timeout = int(spec.get("timeout_ms", self.timeout_ms))
         for outcome, whose in ((problem.candidate, "candidate"), (problem.reference, "reference")):
-            if outcome is not None and _satisfiable([*problem.domain, outcome.unsafe], timeout) is not False:
+            if outcome is not None and _satisfiable([*problem.domain, outcome.unsafe], timeout, problem.ctx) is not False:
                 return verdict(
                     self,
                     proposal,
@@ -146,7 +148,7 @@ class SmtVerifier:
                     f"not translated: the {whose} may read a local before assigning it or fall off its end (return None)",
                     timer,
                 )
-        solver = _solver(timeout)
+        solver = _solver(timeout, problem.ctx)
         solver.add(*problem.domain, z3.Not(problem.claim))
         answer = solver.check()
         domain = dict(zip(problem.names, problem.kinds, strict=True))
@@ -219,11 +221,13 @@ class SmtVerifier:
         if self.sandbox is None:
             return []
         picked: list[tuple[Any, ...]] = []
-        solver = _solver(self.timeout_ms)
+        solver = _solver(self.timeout_ms, problem.ctx)
         solver.add(*problem.domain)
         while len(picked) < CROSS_CHECK_INPUTS // 2 and solver.check() == z3.sat:
             model = solver.model()
             picked.append(tuple(_value(model, s, problem.bits) for s in problem.symbols))
+            if not problem.symbols:
+                break
             solver.add(z3.Or(*(s != model.eval(s, model_completion=True) for s in problem.symbols)))
         drawn = random.Random(f"{self.seed}:{task.id}")
         for _ in range(CROSS_CHECK_INPUTS * 4):
@@ -322,18 +326,18 @@ def _holds(outcome: Outcome) -> Any:
     return z3.And(value, z3.Not(outcome.crashed), z3.Not(outcome.unsafe))
 
 
-def _solver(timeout_ms: int) -> Any:
+def _solver(timeout_ms: int, ctx: Any) -> Any:
     import z3
 
-    solver = z3.Solver()
+    solver = z3.Solver(ctx=ctx)
     solver.set("timeout", timeout_ms)
     return solver
 
 
-def _satisfiable(conditions: list[Any], timeout_ms: int) -> bool | None:
+def _satisfiable(conditions: list[Any], timeout_ms: int, ctx: Any) -> bool | None:
     import z3
 
-    solver = _solver(timeout_ms)
+    solver = _solver(timeout_ms, ctx)
     solver.add(*conditions)
     answer = solver.check()
     return None if answer == z3.unknown else answer == z3.sat
@@ -381,9 +385,8 @@ _SPEC_BUILTINS = {"abs": abs, "min": min, "max": max, "int": int, "bool": bool}
 def _python_condition(text: str, names: list[str], args: tuple[Any, ...], extra: dict[str, Any]) -> bool:
     """A spec's condition evaluated by Python itself on concrete values (a condition that raises is false)."""
     try:
-        return bool(
-            eval(text, {"__builtins__": _SPEC_BUILTINS}, {**dict(zip(names, args, strict=True)), **extra})
-        )  # the task's own text
+        bound = {"__builtins__": _SPEC_BUILTINS, **dict(zip(names, args, strict=True)), **extra}
+        return bool(eval(text, bound))  # the task's own text, with the names as globals so comprehensions see them
     except Exception:  # noqa: BLE001
         return False
 

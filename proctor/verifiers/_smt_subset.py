@@ -80,10 +80,11 @@ class _State:
 class Translator:
     """Translates one module's functions into Z3 terms over symbolic arguments."""
 
-    def __init__(self, source: str, bits: int | None) -> None:
+    def __init__(self, source: str, bits: int | None, ctx: Any = None) -> None:
         import z3
 
         self.z3, self.bits = z3, bits
+        self.ctx = ctx or z3.main_ctx()  # one context per verification: Z3 is thread-safe only across contexts
         try:
             tree = parse_python(source)
         except (SyntaxError, ValueError) as exc:
@@ -102,12 +103,12 @@ class Translator:
     # ---------------------------------------------------------------- values
 
     def integer(self, value: int) -> Any:
-        return self.z3.BitVecVal(value, self.bits) if self.bits else self.z3.IntVal(value)
+        return self.z3.BitVecVal(value, self.bits, self.ctx) if self.bits else self.z3.IntVal(value, self.ctx)
 
     def variable(self, name: str, kind: str) -> Any:
         if kind == "bool":
-            return self.z3.Bool(name)
-        return self.z3.BitVec(name, self.bits) if self.bits else self.z3.Int(name)
+            return self.z3.Bool(name, self.ctx)
+        return self.z3.BitVec(name, self.bits, self.ctx) if self.bits else self.z3.Int(name, self.ctx)
 
     def as_int(self, value: Any) -> Any:
         return self.z3.If(value, self.integer(1), self.integer(0)) if self.z3.is_bool(value) else value
@@ -128,7 +129,7 @@ class Translator:
     def same(self, a: Any, b: Any) -> Any:
         """Python's equality of two results, types included: a bool is never the same as an int."""
         if self.z3.is_bool(a) != self.z3.is_bool(b):
-            return self.z3.BoolVal(False)
+            return self.z3.BoolVal(False, self.ctx)
         return a == b
 
     # ---------------------------------------------------------------- functions
@@ -149,7 +150,7 @@ class Translator:
         params = self.parameters(name)
         if len(args) != len(params):
             raise unsupported(node or function, f"a call to {name} with {len(args)} arguments")
-        true, false = self.z3.BoolVal(True), self.z3.BoolVal(False)
+        true, false = self.z3.BoolVal(True, self.ctx), self.z3.BoolVal(False, self.ctx)
         state = _State(
             env=dict(zip(params, args, strict=True)),
             defined=dict.fromkeys(params, true),
@@ -171,7 +172,7 @@ class Translator:
             expression = parse_python(text, mode="eval").body
         except (SyntaxError, ValueError) as exc:
             raise Unsupported(f"the spec's expression {text!r} is not valid Python: {getattr(exc, 'msg', exc)}") from None
-        true, false = self.z3.BoolVal(True), self.z3.BoolVal(False)
+        true, false = self.z3.BoolVal(True, self.ctx), self.z3.BoolVal(False, self.ctx)
         state = _State(
             env=dict(env), defined=dict.fromkeys(env, true), local_names=frozenset(env), returned=false, crashed=false, unsafe=false
         )
@@ -225,7 +226,7 @@ class Translator:
         now = self.active(state)
         old = state.env.get(name)
         state.env[name] = value if old is None else self.merge(now, value, old)
-        state.defined[name] = self.z3.Or(state.defined.get(name, self.z3.BoolVal(False)), now)
+        state.defined[name] = self.z3.Or(state.defined.get(name, self.z3.BoolVal(False, self.ctx)), now)
 
     def loop(self, node: ast.For, state: _State) -> None:
         call = node.iter
@@ -273,7 +274,7 @@ class Translator:
     def expression(self, node: ast.expr, state: _State) -> Any:
         z3 = self.z3
         if isinstance(node, ast.Constant) and isinstance(node.value, int):  # bool is an int too
-            return z3.BoolVal(node.value) if isinstance(node.value, bool) else self.integer(node.value)
+            return z3.BoolVal(node.value, self.ctx) if isinstance(node.value, bool) else self.integer(node.value)
         if isinstance(node, ast.Name):
             return self.lookup(node.id, node, state)
         if isinstance(node, ast.BinOp):

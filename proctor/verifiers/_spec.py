@@ -50,7 +50,7 @@ class Spec:
         if self.domain is None:
             return True
         try:
-            return bool(eval(self.domain, self.namespace, self._bound(args)))  # the task's own expression
+            return bool(eval(self.domain, {**self.namespace, **self._bound(args)}))  # the task's own expression
         except Exception:  # noqa: BLE001  (a domain that cannot even be evaluated on the input excludes it)
             return False
 
@@ -59,7 +59,8 @@ class Spec:
         if self.answer is None:
             return same(result, expected, self.tolerance)
         try:
-            return bool(eval(self.answer, self.namespace, {**self._bound(args), "result": result, "expected": expected}))
+            names = {**self.namespace, **self._bound(args), "result": result, "expected": expected}
+            return bool(eval(self.answer, names))  # globals, not locals: comprehensions and lambdas see the names
         except Exception:  # noqa: BLE001  (an answer the relation cannot even be evaluated on is not right)
             return False
 
