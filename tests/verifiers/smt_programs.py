@@ -52,14 +52,18 @@ def _block(depth: int) -> st.SearchStrategy[list[str]]:
     ret = expressions.map(lambda e: [f"return {e}"])
     simple = st.one_of(assign, ret)
     if depth <= 0:
-        return st.lists(simple, min_size=1, max_size=3).map(lambda parts: sum(parts, []))
+        return st.lists(simple, min_size=1, max_size=3).map(_flat)
     branch = st.tuples(expressions, _block(depth - 1), _block(depth - 1)).map(
         lambda p: [f"if {p[0]}:", *_indent(p[1]), "else:", *_indent(p[2])]
     )
     loop = st.tuples(st.sampled_from(LOCALS), st.integers(-1, 2), st.integers(0, 4), _block(depth - 1)).map(
         lambda p: [f"for {p[0]} in range({p[1]}, {p[2]}):", *_indent(p[3])]
     )
-    return st.lists(st.one_of(simple, branch, loop), min_size=1, max_size=4).map(lambda parts: sum(parts, []))
+    return st.lists(st.one_of(simple, branch, loop), min_size=1, max_size=4).map(_flat)
+
+
+def _flat(parts: list[list[str]]) -> list[str]:
+    return [line for part in parts for line in part]
 
 
 def _indent(lines: list[str]) -> list[str]:
