@@ -26,6 +26,12 @@ def parse_python(source: str, mode: Literal["exec", "eval"] = "exec", filename: 
         return ast.parse(source, filename, mode)
 
 
+def parse_lock() -> Any:
+    """The lock ``parse_python`` holds, for code that makes other libraries parse (Hypothesis reads the
+    source of the functions ``st.composite`` and ``given`` decorate): hold it around that code."""
+    return _PARSING
+
+
 def literal(source: str) -> Any:
     """``ast.literal_eval`` of a source string, parsed through ``parse_python``."""
     return ast.literal_eval(parse_python(source.strip(), mode="eval"))

@@ -20,11 +20,14 @@ and collections unless they pass an empty one. Everything else the spec rules ou
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from proctor._syntax import parse_lock
 
 Strategy = Any  # hypothesis.strategies.SearchStrategy, imported lazily with hypothesis itself
 
@@ -38,8 +41,45 @@ def beyond(seen: Sequence[tuple[Any, ...]]) -> Strategy:
     arity = len(seen[0])
     positions = [like([args[i] for args in seen]) for i in range(arity)]
     shapes = [Shape.of([args[i] for args in seen]) for i in range(arity)]
-    mutants = _mutants(list(seen), positions).filter(lambda args: all(map(Shape.admits, shapes, args)))
-    return st.one_of(mutants, st.tuples(*positions))
+    return st.one_of(_mutants(list(seen), positions, shapes), st.tuples(*positions))
+
+
+PROBE_INTS = (0, 1, 2, 3, 4, 5, 7, 9, 10, 16, 25, -1, -2, -3, -10)
+PROBE_FLOATS = (0.0, 0.5, 1.0, 2.5, -0.5, -1.0)
+
+
+def probes(seen: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The classic boundary values, each tried once (Hypothesis's explicit examples) in the tests' first input:
+    one argument at a time becomes 0, 1, 2, a small square, -1, an empty or one-item sequence, an all-negative
+    list, where its position's shape admits it. Random inputs may miss ``is_prime(2)``; these never do."""
+    first = seen[0]
+    found: list[tuple[Any, ...]] = []
+    for i, value in enumerate(first):
+        values = [args[i] for args in seen]
+        shape = Shape.of(values)
+        for probe in _probes_of(value, values):
+            if shape.admits(probe) and probe != value and type(probe) is type(value):
+                found.append((*first[:i], probe, *first[i + 1 :]))
+    return found
+
+
+def _probes_of(value: Any, values: list[Any]) -> list[Any]:
+    kind = type(value)
+    if kind is int:
+        return list(PROBE_INTS)
+    if kind is float:
+        return list(PROBE_FLOATS)
+    if kind is bool:
+        return [not value]
+    if kind not in (str, list, tuple):
+        return []
+    items = list(value)
+    rebuild: Any = "".join if kind is str else kind
+    found = [rebuild([]), rebuild(items[:1]), rebuild(items[::-1]), rebuild(sorted_if_possible(items))]
+    every_item = [x for v in values if type(v) is kind for x in v]
+    if items and all(type(x) is int for x in items) and Shape.of(every_item).negatives:
+        found.append(rebuild([-abs(x) or -1 for x in items]))  # every item negative, where the tests pass negative items
+    return found
 
 
 @dataclass(frozen=True)
@@ -139,9 +179,9 @@ def floats_like(values: list[float]) -> Strategy:
     high = max(2 * largest, largest + 10)
     shape = Shape.of(values)
     edges = sorted({e for e in (0.0, 0.5, 1.0, 1.5, 2.0, -0.5, -1.0, -1.5, *values) if low <= e <= high and shape.admits(e)})
-    integral = st.integers(math.ceil(low), math.floor(high)).map(float)
-    anywhere = st.floats(low, high, allow_nan=False, allow_infinity=False)
-    return st.one_of(st.sampled_from(edges), integral, anywhere).filter(shape.admits)
+    integral = st.integers(math.ceil(low) if shape.zero else 1, math.floor(high)).map(float)
+    anywhere = st.floats(low, high, exclude_min=not shape.zero, allow_nan=False, allow_infinity=False)
+    return st.one_of(st.sampled_from(edges), integral, anywhere)
 
 
 def text_like(values: list[str]) -> Strategy:
@@ -196,7 +236,13 @@ def _few_distinct(items: list[Any], longest: int) -> Strategy:
     from hypothesis import strategies as st
 
     pool = st.lists(like(items), min_size=1, max_size=3)
-    return pool.flatmap(lambda chosen: st.lists(st.sampled_from(chosen), min_size=1, max_size=longest))
+    return pool.flatmap(functools.partial(_repeated, longest=longest))
+
+
+def _repeated(chosen: list[Any], longest: int) -> Strategy:
+    from hypothesis import strategies as st
+
+    return st.lists(st.sampled_from(chosen), min_size=1, max_size=longest)
 
 
 def dicts_like(values: list[dict[Any, Any]]) -> Strategy:
@@ -220,19 +266,34 @@ def sorted_if_possible(values: list[Any]) -> list[Any]:
 # ---------------------------------------------------------------- mutants of the tests' inputs
 
 
-def _mutants(seeds: list[tuple[Any, ...]], positions: list[Strategy]) -> Strategy:
-    """A seed with one to three of its arguments mutated (the others kept, so related arguments stay related)."""
+def _mutants(seeds: list[tuple[Any, ...]], positions: list[Strategy], shapes: list[Shape]) -> Strategy:
+    """A seed with one to three of its arguments mutated (the others kept, so related arguments stay related);
+    a mutation its position's shape does not admit is dropped (cheaper than Hypothesis filtering and redrawing)."""
+    return _composites()[0](seeds, positions, shapes)
+
+
+def _draw_mutant(
+    draw: Callable[[Strategy], Any], seeds: list[tuple[Any, ...]], positions: list[Strategy], shapes: list[Shape]
+) -> tuple[Any, ...]:
     from hypothesis import strategies as st
 
-    @st.composite
-    def mutant(draw: Callable[[Strategy], Any]) -> tuple[Any, ...]:
-        args = list(draw(st.sampled_from(seeds)))
-        for _ in range(draw(st.integers(1, 3))):
-            i = draw(st.integers(0, len(args) - 1))
-            args[i] = draw(_mutations(args[i], [s[i] for s in seeds], positions[i]))
-        return tuple(args)
+    args = list(draw(st.sampled_from(seeds)))
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(args) - 1))
+        changed = draw(_mutations(args[i], [s[i] for s in seeds], positions[i]))
+        if shapes[i].admits(changed):
+            args[i] = changed
+    return tuple(args)
 
-    return mutant()
+
+@functools.cache
+def _composites() -> tuple[Any, Any]:
+    """The composite strategies, decorated once: ``st.composite`` parses the function's source, which
+    CPython 3.11 before 3.11.8 cannot do in two threads at once (see ``proctor._syntax``)."""
+    from hypothesis import strategies as st
+
+    with parse_lock():
+        return st.composite(_draw_mutant), st.composite(_draw_edited)
 
 
 def _mutations(value: Any, others: list[Any], fresh: Strategy) -> Strategy:
@@ -243,12 +304,19 @@ def _mutations(value: Any, others: list[Any], fresh: Strategy) -> Strategy:
     if kind is bool:
         return st.just(not value)
     if kind is int:
-        negatives = any(type(o) is int and o < 0 for o in others)
-        return st.one_of(st.sampled_from(_int_neighbours(value, negatives)), fresh)
+        moved = {
+            value - 1,
+            value + 1,
+            value * 2,
+            value // 2,
+            value + 2,
+            value - 2,
+            -value,
+            value * value if abs(value) < 1000 else value,
+        }
+        return st.one_of(st.sampled_from(sorted(moved)), fresh)
     if kind is float:
-        negatives = any(type(o) in (int, float) and o < 0 for o in others)
-        moved = [v for v in (value + 1, value - 1, value * 2, value / 2, float(round(value)), -value) if negatives or v >= 0]
-        return st.one_of(st.sampled_from(moved or [value]), fresh)
+        return st.one_of(st.sampled_from([value + 1, value - 1, value * 2, value / 2, float(round(value)), -value]), fresh)
     same = [o for o in others if type(o) is kind] or [value]
     if kind is str and " " in value:  # words: edit whole words as well as characters
         words = [o.split(" ") for o in same]
@@ -260,27 +328,20 @@ def _mutations(value: Any, others: list[Any], fresh: Strategy) -> Strategy:
     return fresh
 
 
-def _int_neighbours(value: int, negatives: bool) -> list[int]:
-    found = {value - 1, value + 1, value * 2, value // 2, value + 2, value - 2, value * value if abs(value) < 1000 else value}
-    if negatives:
-        found.add(-value)
-    return sorted(v for v in found if negatives or v >= 0) or [value]
-
-
 def _sequence_edit(items: list[Any], others: list[Any], rebuild: Callable[[list[Any]], Any]) -> Strategy:
     """``items`` with one insert, delete, replace, duplicate, swap, reverse, sort, or splice with another
     seed's items (``others``), drawn from the pool of every seed's items, then ``rebuild``-t."""
+    pool = [x for o in others for x in o] or items
+    return _composites()[1](items, pool, [list(o) for o in others], rebuild)
+
+
+def _draw_edited(
+    draw: Callable[[Strategy], Any], items: list[Any], pool: list[Any], others: list[Any], rebuild: Callable[[list[Any]], Any]
+) -> Any:
     from hypothesis import strategies as st
 
-    pool = [x for o in others for x in o] or items
-    others = [list(o) for o in others]
-
-    @st.composite
-    def edited(draw: Callable[[Strategy], Any]) -> Any:
-        edit = draw(st.sampled_from(_EDITS))
-        return rebuild(edit(draw, items, pool, others) if items or edit in _EDITS_ON_EMPTY else items)
-
-    return edited()
+    edit = draw(st.sampled_from(_EDITS))
+    return rebuild(edit(draw, items, pool, others) if items or edit in _EDITS_ON_EMPTY else items)
 
 
 def _insert(draw: Callable[[Strategy], Any], items: list[Any], pool: list[Any], others: list[Any]) -> list[Any]:
@@ -328,6 +389,14 @@ def _splice(draw: Callable[[Strategy], Any], items: list[Any], pool: list[Any], 
     return items[:cut] + other[cut_other:]
 
 
+def _reverse(draw: Callable[[Strategy], Any], items: list[Any], pool: list[Any], others: list[Any]) -> list[Any]:
+    return items[::-1]
+
+
+def _sort(draw: Callable[[Strategy], Any], items: list[Any], pool: list[Any], others: list[Any]) -> list[Any]:
+    return sorted_if_possible(items)
+
+
 _EDITS: tuple[Callable[..., list[Any]], ...] = (
     _insert,
     _delete,
@@ -335,7 +404,7 @@ _EDITS: tuple[Callable[..., list[Any]], ...] = (
     _duplicate,
     _swap,
     _splice,
-    lambda draw, items, pool, others: items[::-1],
-    lambda draw, items, pool, others: sorted_if_possible(items),
+    _reverse,
+    _sort,
 )
 _EDITS_ON_EMPTY = (_insert, _splice)

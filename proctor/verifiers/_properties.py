@@ -21,15 +21,17 @@ from __future__ import annotations
 import ast
 import json
 import typing
+from collections.abc import Callable
 from typing import Any
 
+from proctor._syntax import parse_lock
 from proctor.models import Proposal, Task, Verdict
 from proctor.sandboxes import Sandbox
 from proctor.verifiers import _wire
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
 from proctor.verifiers._compare import Allowance, CannotLoad, Disagreement, OutsideDomain, Sides
 from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, run_tests
-from proctor.verifiers._inputs import beyond
+from proctor.verifiers._inputs import beyond, probes
 from proctor.verifiers._spec import Spec, entry_function
 
 REFERENCE_FLOOR, REFERENCE_FACTOR = 0.25, 20.0
@@ -157,7 +159,7 @@ class PropertiesVerifier:
 
         search = _Search(seen)
         seed = self.seed if self.seed is not None else candidate_seed(task, proposal)
-        agrees = self._property(strategy, sides, search, timer, seed)
+        agrees = self._property(strategy, probes(seen) if seen else [], sides, search, timer, seed)
         stopped = ""
         try:
             agrees()
@@ -183,33 +185,36 @@ class PropertiesVerifier:
         detail = f"agrees with the reference on {search.novel} inputs beyond the tests' own ({origin})"
         return verdict(self, proposal, "pass", detail, timer, **evidence)
 
-    def _property(self, strategy: Any, sides: Sides, search: _Search, timer: Timer, seed: int) -> Any:
+    def _property(self, strategy: Any, explicit: list[tuple[Any, ...]], sides: Sides, search: _Search, timer: Timer, seed: int) -> Any:
         from hypothesis import HealthCheck, Phase, given, reject, settings
         from hypothesis import seed as hypothesis_seed
 
-        @settings(
-            max_examples=self.examples,
-            database=None,
-            deadline=None,
-            phases=[Phase.explicit, Phase.generate, Phase.shrink],
-            suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=False,
-            print_blob=False,
-        )
-        @hypothesis_seed(seed)
-        @given(strategy)
-        def agrees(args: tuple[Any, ...]) -> None:
-            self._within_budget(sides, search, timer)
-            try:
-                sides.compare(args)
-            except OutsideDomain:
-                reject()
-            except Disagreement as found:
-                if search.found is None:
-                    search.found_at = timer.seconds
-                search.found = found  # Hypothesis tries only simpler inputs once one fails: the last is the smallest
-                raise
-            search.agreed(args)
+        with parse_lock():  # given() reads the test function's source (see proctor._syntax)
+
+            @settings(
+                max_examples=self.examples,
+                database=None,
+                deadline=None,
+                phases=[Phase.explicit, Phase.generate, Phase.shrink],
+                suppress_health_check=list(HealthCheck),
+                report_multiple_bugs=False,
+                print_blob=False,
+            )
+            @hypothesis_seed(seed)
+            @_with_examples(explicit)
+            @given(strategy)
+            def agrees(args: tuple[Any, ...]) -> None:
+                self._within_budget(sides, search, timer)
+                try:
+                    sides.compare(args)
+                except OutsideDomain:
+                    reject()
+                except Disagreement as found:
+                    if search.found is None:
+                        search.found_at = timer.seconds
+                    search.found = found  # Hypothesis tries only simpler inputs once one fails: the last is the smallest
+                    raise
+                search.agreed(args)
 
         return agrees
 
@@ -230,6 +235,18 @@ class PropertiesVerifier:
         else:
             detail = f"on {counterexample['call']}: {found.got} (the reference gave {found.expected})"
         return verdict(self, proposal, "fail", detail, timer, input=counterexample["call"], **found_evidence, **evidence)
+
+
+def _with_examples(examples: list[tuple[Any, ...]]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Hypothesis's ``@example`` for each argument tuple, tried before any generated input."""
+    from hypothesis import example
+
+    def decorate(test: Callable[..., None]) -> Callable[..., None]:
+        for args in reversed(examples):  # Hypothesis runs the last one applied first
+            test = example(args)(test)
+        return test
+
+    return decorate
 
 
 def candidate_seed(task: Task, proposal: Proposal) -> int:

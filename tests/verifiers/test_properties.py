@@ -63,3 +63,53 @@ def test_the_candidates_own_time_never_runs_the_budget_out(namespace_sandbox):
 def test_no_reference_is_unknown(namespace_sandbox):
     task = CLAMP.model_copy(update={"reference": None})
     assert _judge(namespace_sandbox, task, OFF_BY_ONE).status == "unknown"
+
+
+class _Recording:
+    """A real sandbox that remembers the job and limits of every run (a candidate sees only these)."""
+
+    def __init__(self, sandbox):
+        self.sandbox, self.runs = sandbox, []
+
+    def run(self, job, limits=None, *, channel=None):
+        self.runs.append((job, limits))
+        return self.sandbox.run(job, limits, channel=channel)
+
+    def preload(self, modules):
+        return self.sandbox.preload(modules)
+
+
+def test_every_verifier_gives_a_candidate_the_same_job_and_limits(namespace_sandbox):
+    from proctor.verifiers import SmtVerifier, TestsVerifier
+
+    code = CLAMP.reference.replace("max(lo", "max(lo ")  # not the reference's own text, so its jobs can be told apart
+    task = CLAMP.model_copy(update={"tests": "def check(candidate):\n    assert candidate(5, 0, 3) == 3\n"})
+    seen = {}
+    for verifier in (TestsVerifier, PropertiesVerifier, SmtVerifier):
+        recording = _Recording(namespace_sandbox)
+        verifier(recording).verify(task, Proposal(task_id=task.id, code=code))
+        jobs = [(job.model_dump(), limits) for job, limits in recording.runs if job.files.get("candidate.py") == code.encode()]
+        assert jobs, f"{verifier.id} never ran the candidate"
+        seen[verifier.id] = jobs[0]
+    assert seen["tests"] == seen["properties"] == seen["smt"]
+
+
+def test_a_candidate_stalling_on_new_inputs_fails_with_the_slow_input_in_batch_beside_other_samples(namespace_sandbox):
+    from proctor.verifiers import default_pipeline, members_of
+    from proctor.verifiers._batch import Sample, verify_samples
+
+    stalls = (
+        "import time\ndef clamp(x, lo, hi):\n    if (x, lo, hi) != (5, 0, 3):\n        time.sleep(1.5 + {n} / 100)\n"
+        "    return max(lo, min(x, hi))\n"
+    )
+    task = CLAMP.model_copy(update={"tests": "def check(candidate):\n    assert candidate(5, 0, 3) == 3\n"})
+    samples = [Sample(task_id=task.id, solution=stalls.format(n=n)) for n in range(6)]
+    samples += [Sample(task_id=task.id, solution=CLAMP.reference + f"# honest {n}\n") for n in range(6)]
+    results = list(verify_samples(samples, {task.id: task}, lambda t: default_pipeline(t, namespace_sandbox), workers=4))
+    for sample, _, verdict in results:
+        properties = next(v for v in members_of(verdict) if v.verifier == "properties")
+        if "honest" in sample.solution:
+            assert verdict.passed, verdict.detail
+        else:
+            assert properties.status == "fail" and "too slow on clamp(" in properties.detail, properties.detail
+            assert properties.evidence["counterexample"]["kind"] == "slow" and properties.evidence["input"].startswith("clamp(")

@@ -190,8 +190,7 @@ def test_the_tasks_domain_bounds_the_proof_and_inputs_the_reference_rejects_are_
     right = "a * a + b * b == c * c or a * a + c * c == b * b or b * b + c * c == a * a"
     sides = f"def f(a: int, b: int, c: int) -> bool:\n    return {right}\n"
     checks_lengths = (
-        "def f(a: int, b: int, c: int) -> bool:\n    if a <= 0 or b <= 0 or c <= 0:\n        return False\n"
-        f"    return {right}\n"
+        f"def f(a: int, b: int, c: int) -> bool:\n    if a <= 0 or b <= 0 or c <= 0:\n        return False\n    return {right}\n"
     )
     task = Task(id="triangle", entry_point="f", reference=sides)
     assert _judge(task, checks_lengths).status == "fail"  # (0, 0, 0) is a right triangle to the reference
