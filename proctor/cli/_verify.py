@@ -149,6 +149,8 @@ def _report(task_id: str, proposal_id: str, combined: Verdict, verdicts: list[Ve
         "accepted": combined.passed,
         "status": combined.status,
         "pipeline": combined.verifier,
+        "decided_by": combined.evidence.get("decided_by"),
+        "input": combined.evidence.get("input"),
         "verdicts": [v.model_dump(mode="json") for v in verdicts],
     }
 
@@ -156,7 +158,10 @@ def _report(task_id: str, proposal_id: str, combined: Verdict, verdicts: list[Ve
 def _print_table(task_id: str, combined: Verdict, verdicts: list[Verdict]) -> None:
     colors = {"pass": "green", "fail": "red", "unknown": "yellow", "error": "magenta"}
     word = typer.style("ACCEPTED", fg="green", bold=True) if combined.passed else typer.style("REJECTED", fg="red", bold=True)
-    typer.echo(f"{task_id}: {word} ({combined.verifier})")
+    decided = combined.evidence.get("decided_by")
+    on = combined.evidence.get("input")
+    why = f" by {decided}" + (f" on {on}" if on else "") if decided else ""
+    typer.echo(f"{task_id}: {word}{why} ({combined.verifier})")
     for v in verdicts:
         status = typer.style(f"{v.status:<8}", fg=colors[v.status])
         typer.echo(f"  {v.verifier:<11} {status} {v.duration_seconds:6.2f}s  {v.detail}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from proctor.errors import UnavailableError
 from proctor.models import Proposal, Task, Verdict, VerdictStatus
@@ -57,16 +58,28 @@ class Composite:
         timer = Timer()
         verdicts = self.verify_each(task, proposal)
         status = self.rule(verdicts, self.optional[: len(verdicts)])
-        decisive = [v for v in verdicts if v.status != "pass"] or verdicts
-        detail = "; ".join(f"{v.verifier}: {v.status}" for v in verdicts) + f" — {decisive[0].detail}"
+        decisive = self._decided_by(verdicts, status)
+        shown = decisive or next((v for v in verdicts if v.status != "pass"), verdicts[0])
+        detail = "; ".join(f"{v.verifier}: {v.status}" for v in verdicts) + f" — {shown.detail}"
+        evidence: dict[str, Any] = {"verdicts": [v.model_dump(mode="json") for v in verdicts]}
+        if decisive is not None:
+            evidence.update(decided_by=decisive.verifier, input=decisive.evidence.get("input"))
         return Verdict(
             verifier=self.id,
             version=self.version,
             status=status,
             detail=detail[:500],
-            evidence={"verdicts": [v.model_dump(mode="json") for v in verdicts]},
+            evidence=evidence,
             duration_seconds=timer.seconds,
             proposal_id=proposal.id,
+        )
+
+    def _decided_by(self, verdicts: Sequence[Verdict], status: VerdictStatus) -> Verdict | None:
+        """The member whose verdict made the composite's, when it is not a pass (an optional unknown decides nothing)."""
+        if status == "pass":
+            return None
+        return next(
+            (v for v, o in zip(verdicts, self.optional, strict=False) if v.status == status and not (o and status == "unknown")), None
         )
 
 

@@ -65,9 +65,10 @@ class TestsVerifier:
             return verdict(self, proposal, "fail", fatal.reason, timer, mode="channel", calls=0)
         except TaskCodeError as exc:
             return verdict(self, proposal, "error", str(exc), timer, mode="channel")
+        evidence = {**outcome.evidence, **({"input": outcome.evidence["call"]} if "call" in outcome.evidence else {})}
         if remote.fatal is not None:  # caught by the test code, still a failure
-            return verdict(self, proposal, "fail", remote.fatal.reason, timer, mode="channel", **outcome.evidence)
-        return verdict(self, proposal, "pass" if outcome.passed else "fail", outcome.reason, timer, mode="channel", **outcome.evidence)
+            return verdict(self, proposal, "fail", remote.fatal.reason, timer, mode="channel", **evidence)
+        return verdict(self, proposal, "pass" if outcome.passed else "fail", outcome.reason, timer, mode="channel", **evidence)
 
     def _in_process(self, task: Task, proposal: Proposal, timer: Timer) -> Verdict:
         if not task.tests:

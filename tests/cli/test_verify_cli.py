@@ -28,9 +28,11 @@ def test_a_rejected_candidate_exits_1_and_says_why(tmp_path):
     (tmp_path / "t.toml").write_text(TOML_TASK)
     (tmp_path / "c.py").write_text("def inc(x):\n    return x + 2\n")
     done = proctor("verify", str(tmp_path / "t.toml"), str(tmp_path / "c.py"), "--verifiers", "tests")
-    assert done.returncode == 1 and "REJECTED" in done.stdout and "case 1: expected 2" in done.stdout
-    done = proctor("verify", str(tmp_path / "t.toml"), str(tmp_path / "c.py"), "--verifiers", "smt")
-    assert done.returncode == 1 and "counterexample: inc(x=" in done.stdout
+    assert done.returncode == 1 and "REJECTED by tests on inc(1)" in done.stdout and "case 1: expected 2" in done.stdout
+    done = proctor("verify", str(tmp_path / "t.toml"), str(tmp_path / "c.py"), "--verifiers", "smt", "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 1 and report["decided_by"] == "smt" and report["input"].startswith("inc(")
+    assert "counterexample: inc(" in report["verdicts"][0]["detail"]
 
 
 def test_a_candidate_that_is_not_python_is_rejected_in_one_line(tmp_path):
