@@ -94,7 +94,7 @@ def test_every_verifier_gives_a_candidate_the_same_job_and_limits(namespace_sand
     assert seen["tests"] == seen["properties"] == seen["smt"]
 
 
-def test_a_candidate_stalling_on_new_inputs_fails_with_the_slow_input_in_batch_beside_other_samples(namespace_sandbox):
+def test_candidates_stalling_per_call_or_at_import_fail_in_batch_beside_other_samples(namespace_sandbox):
     from proctor.verifiers import default_pipeline, members_of
     from proctor.verifiers._batch import Sample, verify_samples
 
@@ -103,13 +103,17 @@ def test_a_candidate_stalling_on_new_inputs_fails_with_the_slow_input_in_batch_b
         "    return max(lo, min(x, hi))\n"
     )
     task = CLAMP.model_copy(update={"tests": "def check(candidate):\n    assert candidate(5, 0, 3) == 3\n"})
-    samples = [Sample(task_id=task.id, solution=stalls.format(n=n)) for n in range(6)]
-    samples += [Sample(task_id=task.id, solution=CLAMP.reference + f"# honest {n}\n") for n in range(6)]
+    sleeps = "import time\ntime.sleep(4 + {n} / 100)\n" + CLAMP.reference
+    samples = [Sample(task_id=task.id, solution=stalls.format(n=n)) for n in range(5)]
+    samples += [Sample(task_id=task.id, solution=sleeps.format(n=n)) for n in range(2)]
+    samples += [Sample(task_id=task.id, solution=CLAMP.reference + f"# honest {n}\n") for n in range(5)]
     results = list(verify_samples(samples, {task.id: task}, lambda t: default_pipeline(t, namespace_sandbox), workers=4))
     for sample, _, verdict in results:
         properties = next(v for v in members_of(verdict) if v.verifier == "properties")
         if "honest" in sample.solution:
             assert verdict.passed, verdict.detail
+        elif "time.sleep(4" in sample.solution:
+            assert properties.status == "fail" and "did not load within" in properties.detail, properties.detail
         else:
             assert properties.status == "fail" and "too slow on clamp(" in properties.detail, properties.detail
             assert properties.evidence["counterexample"]["kind"] == "slow" and properties.evidence["input"].startswith("clamp(")
