@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from proctor._display import shown
 from proctor.cli._ledger import audit, ledger_app
 from proctor.cli._run import approve, run
 from proctor.cli._sandbox import sandbox_app
@@ -52,7 +53,7 @@ def main() -> None:
         code = app(standalone_mode=False)  # without standalone mode, click returns typer.Exit's code
         sys.exit(code if isinstance(code, int) else 0)
     except ProctorError as exc:
-        typer.secho(f"proctor: error: {exc}", err=True, fg="red")
+        typer.secho(f"proctor: error: {shown(str(exc))}", err=True, fg="red")
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from proctor._display import shown
 from proctor._files import check_writable
 from proctor.errors import InputError, IntegrityError
 
@@ -84,15 +85,15 @@ def _print_integrity(path: Path, report: IntegrityReport) -> None:
         anchors = f", {report.anchors} anchor(s) match" if report.anchors else ", no anchor given"
         typer.secho(f"{path}: integrity OK: {report.entries} entries, {report.checkpoints} checkpoint(s){signed}{anchors}", fg="green")
         return
-    typer.secho(f"{path}: INTEGRITY FAILURE: {report.problems[0]}", fg="red", bold=True)
+    typer.secho(f"{path}: INTEGRITY FAILURE: {shown(str(report.problems[0]))}", fg="red", bold=True)
     for problem in report.problems[1:]:
-        typer.echo(f"  also {problem}")
+        typer.echo(f"  also {shown(str(problem))}")
     if report.truncated:
         typer.echo("  … and more")
 
 
 def _print_run(s: dict[str, Any]) -> None:
-    typer.echo(f"\nrun {s['run']}  ({s['started_at'] or '?'} → {s['ended_at'] or 'not ended'})")
+    typer.echo(f"\nrun {shown(str(s['run']))}  ({shown(str(s['started_at'] or '?'))} → {shown(str(s['ended_at'] or 'not ended'))})")
     typer.echo(f"  proposals {s['proposals']}, accepted {s['accepted']}, verified pass {s['verified_pass']}, tasks {s['tasks']}")
     typer.echo("  claim      verified pass   verified not pass")
     for claim, row in s["claims"].items():
@@ -137,19 +138,19 @@ def show(
 
 def _show_entry(entry: Entry, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(entry.as_dict(), ensure_ascii=False))
+        typer.echo(json.dumps(entry.as_dict()))  # ASCII: a terminal never meets a raw control or bidi character
     else:
-        typer.echo(f"{_columns(entry)}  {_gist(entry.data)}")
+        typer.echo(shown(f"{_columns(entry)}  {_gist(entry.data)}"))
 
 
 def _show_damaged(entry: Entry, as_json: bool) -> None:
     """The entry's columns, and its payload as stored (not to be trusted)."""
     if as_json:
         stored = entry.payload.decode(errors="replace")
-        typer.echo(json.dumps({**entry.columns(), "damaged": True, "payload": stored}, ensure_ascii=False))
+        typer.echo(json.dumps({**entry.columns(), "damaged": True, "payload": stored}))
     else:
         stored = entry.payload.decode(errors="replace")[:80]
-        typer.secho(f"{_columns(entry)}  DAMAGED: {stored}", fg="red")
+        typer.secho(shown(f"{_columns(entry)}  DAMAGED: {stored}"), fg="red")
 
 
 def _columns(entry: Entry) -> str:

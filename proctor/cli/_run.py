@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from proctor._display import Hidden, hidden_characters, shown
 from proctor.cli._ledger import KEY_HELP, _print_run, open_writer
 from proctor.cli._sandbox import BACKEND_HELP, UNSAFE_HELP, open_sandbox
 from proctor.cli._verify import VERIFIERS_HELP, _pipeline
@@ -219,7 +220,7 @@ def _report(result: RunResult, summary: dict[str, Any], ledger: Path, as_json: b
         typer.echo(json.dumps({**body, "audit": summary}, default=dict))
         return
     counts = result.summary()["outcomes"]
-    typer.echo(f"run {result.run}: " + ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
+    typer.echo(f"run {shown(result.run)}: " + ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
     _print_run(summary)
     if result.pending:
         typer.secho(f"\n{len(result.pending)} acceptance(s) await approval: proctor approve {ledger}", fg="yellow")
@@ -255,7 +256,11 @@ def approve(
             f"{'no' if not match else 'more than one'} pending approval matches {proposal!r}; list them with: proctor approve {ledger}"
         )
     spec, run_id, pending = match[0]
-    answer = {"approved": yes, "by": by or getpass.getuser(), "note": note}
+    hidden = hidden_characters(pending.request["code"])
+    if hidden:
+        _warn_hidden(hidden)
+    warnings = [f"the code holds a {h.describe()}" for h in hidden]
+    answer = {"approved": yes, "by": by or getpass.getuser(), "note": note, "warnings": warnings}
     _execute(spec, files, run_id, {pending.proposal_id: answer}, as_json=False)
 
 
@@ -277,6 +282,14 @@ def _waiting(files: Files) -> list[tuple[RunSpec, str, list[Any]]]:
     return found
 
 
+def _warn_hidden(hidden: list[Hidden]) -> None:
+    """Say that the code holds characters that do not show as themselves: a reason to look closer."""
+    count = f"{len(hidden)} bidi or invisible character(s)"
+    typer.secho(f"    look closer: the code holds {count}, shown escaped with --code:", fg="yellow")
+    for h in hidden[:5]:
+        typer.secho(f"      {h.describe()}", fg="yellow")
+
+
 def _list_waiting(waiting: list[tuple[RunSpec, str, list[Any]]], show_code: bool) -> None:
     items = [p for _, _, pending in waiting for p in pending]
     if not items:
@@ -285,7 +298,10 @@ def _list_waiting(waiting: list[tuple[RunSpec, str, list[Any]]], show_code: bool
     for p in items:
         r = p.request
         where = f"{p.proposal_id[:12]}  run {p.run[:12]}  {r['task_id']}  attempt {r['attempt']}"
-        typer.echo(f"{where}  claim {r['claim']}  verdict {r['verdict'][:70]}")
+        typer.echo(shown(f"{where}  claim {r['claim']}  verdict {str(r['verdict'])[:70]}"))
+        hidden = hidden_characters(r["code"])
+        if hidden:
+            _warn_hidden(hidden)
         if show_code:
-            typer.echo("    " + r["code"].replace("\n", "\n    "))
+            typer.echo("    " + shown(r["code"], block=True).replace("\n", "\n    "))
     typer.echo("\nanswer with: proctor approve LEDGER PROPOSAL --yes|--no [--note WHY]")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+from proctor._display import shown
 from proctor.errors import InputError
 
 if TYPE_CHECKING:
@@ -103,10 +105,8 @@ def _print_result(result: ExecResult, as_json: bool) -> None:
         payload.update(stdout=result.stdout.decode(errors="replace"), stderr=result.stderr.decode(errors="replace"))
         typer.echo(json.dumps(payload, indent=2))
         return
-    if result.stdout:
-        typer.echo(result.stdout.decode(errors="replace"), nl=False)
-    if result.stderr:
-        typer.echo(result.stderr.decode(errors="replace"), nl=False, err=True)
+    _show_output(sys.stdout, result.stdout)
+    _show_output(sys.stderr, result.stderr)
     memory = f"{result.peak_memory_bytes / 2**20:.1f} MiB" if result.peak_memory_bytes else "unknown"
     cpu = f"{result.cpu_seconds:.3f} s" if result.cpu_seconds is not None else "unknown"
     truncated = " (output truncated)" if result.stdout_truncated or result.stderr_truncated else ""
@@ -115,6 +115,18 @@ def _print_result(result: ExecResult, as_json: bool) -> None:
         err=True,
         fg="cyan",
     )
+
+
+def _show_output(stream: Any, output: bytes) -> None:
+    """The job's own bytes, exactly, into a file or pipe; escaped where a person reads them (a terminal)."""
+    if not output:
+        return
+    if stream.isatty():
+        stream.write(shown(output.decode(errors="replace"), block=True))
+    else:
+        stream.flush()
+        stream.buffer.write(output)
+    stream.flush()
 
 
 @sandbox_app.command("demo")
@@ -132,7 +144,7 @@ def demo(
     with open_sandbox(backend, unsafe_local) as sandbox:
         for outcome in run_attack_corpus(sandbox, progress=True):
             mark = typer.style("contained", fg="green") if outcome.contained else typer.style("ESCAPED  ", fg="red")
-            typer.echo(f"{mark}  {outcome.name:<22} {outcome.detail}")
+            typer.echo(f"{mark}  {outcome.name:<22} {shown(outcome.detail)}")
             escaped += not outcome.contained
     if escaped:
         raise typer.Exit(1)

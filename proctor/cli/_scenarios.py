@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from proctor._display import shown
 from proctor.cli._sandbox import BACKEND_HELP, UNSAFE_HELP
 from proctor.errors import IntegrityError
 
@@ -150,7 +151,7 @@ def _summarise(ledger: Path, output: Path | None, as_json: bool, table: bool = T
     elif table:
         _print_table(metrics)
     if not metrics.ok:
-        typer.secho(f"{ledger}: INTEGRITY FAILURE: {metrics.integrity['problems'][0]['message']}", err=True, fg="red")
+        typer.secho(f"{ledger}: INTEGRITY FAILURE: {shown(str(metrics.integrity['problems'][0]['message']))}", err=True, fg="red")
         raise typer.Exit(IntegrityError.exit_code)
 
 
@@ -168,10 +169,10 @@ def _print_table(metrics: Any) -> None:
     for cell in metrics.cells:
         if cell.suite != suite:
             suite = cell.suite
-            typer.echo(f"suite {suite}")
+            typer.echo(f"suite {shown(suite)}")
         values = []
         for metric, _ in columns:
             estimate = cell.estimate(metric)
             text = "n/a" if estimate.mean is None else f"{estimate.mean:+.2f}" if metric == "gv_gap" else f"{estimate.mean:.2f}"
             values.append(f"{text + (f' ±{estimate.ci:.2f}' if estimate.ci is not None else ''):>14}")
-        typer.echo(f"{cell.profile:<14} {cell.regime:<9} {cell.round:>5} {len(cell.facts):>5} " + " ".join(values))
+        typer.echo(f"{shown(cell.profile):<14} {shown(cell.regime):<9} {cell.round:>5} {len(cell.facts):>5} " + " ".join(values))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from proctor._display import shown
 from proctor.cli._ledger import KEY_HELP, open_writer
 from proctor.cli._sandbox import BACKEND_HELP, UNSAFE_HELP, open_sandbox
 from proctor.errors import InputError
@@ -160,11 +161,11 @@ def _print_table(task_id: str, combined: Verdict, verdicts: list[Verdict]) -> No
     word = typer.style("ACCEPTED", fg="green", bold=True) if combined.passed else typer.style("REJECTED", fg="red", bold=True)
     decided = combined.evidence.get("decided_by")
     on = combined.evidence.get("input")
-    why = f" by {decided}" + (f" on {on}" if on else "") if decided else ""
-    typer.echo(f"{task_id}: {word}{why} ({combined.verifier})")
+    why = f" by {shown(decided)}" + (f" on {shown(on)}" if on else "") if decided else ""
+    typer.echo(f"{shown(task_id)}: {word}{why} ({shown(combined.verifier)})")
     for v in verdicts:
         status = typer.style(f"{v.status:<8}", fg=colors[v.status])
-        typer.echo(f"  {v.verifier:<11} {status} {v.duration_seconds:6.2f}s  {v.detail}")
+        typer.echo(f"  {shown(v.verifier):<11} {status} {v.duration_seconds:6.2f}s  {shown(v.detail)}")
 
 
 def _ks(text: str) -> list[int]:

@@ -12,7 +12,7 @@ by digest, and referred to from ``data["contents"]``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -89,8 +89,11 @@ class Recorder:
             events.append(self._event("decision", decision.model_dump(mode="json"), f"decision:{decision.proposal_id}"))
         return self.ledger.extend(events)
 
-    def approval(self, proposal_id: str, *, approved: bool, by: str, note: str = "") -> Entry:
-        data = {"proposal_id": proposal_id, "approved": approved, "by": by, "note": note}
+    def approval(self, proposal_id: str, *, approved: bool, by: str, note: str = "", warnings: Sequence[str] = ()) -> Entry:
+        """Record a human's answer; ``warnings`` are what the approver was shown as a reason to look closer."""
+        data: dict[str, Any] = {"proposal_id": proposal_id, "approved": approved, "by": by, "note": note}
+        if warnings:
+            data["warnings"] = list(warnings)
         return self.ledger.extend([self._event("approval", data, f"approval:{proposal_id}")])[0]
 
     def end(self, summary: Mapping[str, Any]) -> Entry:

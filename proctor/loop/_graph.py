@@ -55,6 +55,7 @@ class Answer(TypedDict, total=False):
     approved: bool
     by: str
     note: str
+    warnings: list[str]  # what the approver was warned of (e.g. bidi characters in the code), recorded with the answer
 
 
 def run_settings(proposer: Proposer, regime: Regime, budget: Budget, approval: ApprovalPolicy, shadow: bool) -> dict[str, Any]:
@@ -132,7 +133,12 @@ class _Nodes:
 
         task, proposal, claim, verdict = _task(state), _proposal(state), _claim(state), _verdict(state)
         answer = check_answer(interrupt(approval_request(task.id, proposal, claim, verdict)))
-        approval = {"approved": answer["approved"], "by": answer["by"], "note": answer.get("note", "")}
+        approval = {
+            "approved": answer["approved"],
+            "by": answer["by"],
+            "note": answer.get("note", ""),
+            "warnings": answer.get("warnings", []),
+        }
         if answer["approved"]:
             return {"approval": approval}
         stop = state.get("stop")
@@ -151,7 +157,13 @@ class _Nodes:
         oracle = [guarded_verify(_resolve(self.oracle, task), task, proposal)] if self.oracle is not None else []
         self.recorder.cycle(proposal, _claim(state), [verdict] if verdict else [], decision, oracle=oracle)
         if approval := state.get("approval"):
-            self.recorder.approval(proposal.id, approved=approval["approved"], by=approval["by"], note=approval["note"])
+            self.recorder.approval(
+                proposal.id,
+                approved=approval["approved"],
+                by=approval["by"],
+                note=approval["note"],
+                warnings=approval.get("warnings", []),
+            )
         outcome = {"accept": "accepted", "reject": "rejected"}.get(decision.outcome)
         return {"outcome": outcome}
 
@@ -192,12 +204,18 @@ def guarded_verify(verifier: Verifier, task: Task, proposal: Proposal) -> Verdic
 
 
 def check_answer(answer: Any) -> Answer:
-    """An approval answer, validated: ``{"approved": bool, "by": str, "note": str}``."""
+    """An approval answer, validated: ``{"approved": bool, "by": str, "note": str, "warnings": [str]}``."""
     if isinstance(answer, bool):
-        return {"approved": answer, "by": "unknown", "note": ""}
+        return {"approved": answer, "by": "unknown", "note": "", "warnings": []}
     if not isinstance(answer, Mapping) or not isinstance(answer.get("approved"), bool):
         raise InputError(f"an approval answer must be {{'approved': true|false, 'by': NAME}} (got {answer!r})")
-    return {"approved": answer["approved"], "by": str(answer.get("by") or "unknown"), "note": str(answer.get("note") or "")}
+    warnings = [str(w) for w in answer.get("warnings") or []]
+    return {
+        "approved": answer["approved"],
+        "by": str(answer.get("by") or "unknown"),
+        "note": str(answer.get("note") or ""),
+        "warnings": warnings,
+    }
 
 
 def _spend(state: LoopState, proposal: Proposal) -> dict[str, float]:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from proctor._display import shown
 from proctor.scenarios._metrics import CellSummary, LedgerMetrics
 
 if TYPE_CHECKING:
@@ -44,6 +45,11 @@ TABLE = (
     ("verifier_far", "verifier FAR"),
     ("brier", "Brier"),
 )
+
+
+def _h(text: str) -> str:
+    """Text from a ledger, as HTML: controls and bidi characters shown escaped, then HTML-escaped."""
+    return html.escape(shown(text))
 
 
 def write_report(metrics: LedgerMetrics, directory: str | Path) -> Path:
@@ -97,23 +103,23 @@ def _suite_section(metrics: LedgerMetrics, suite: str, out: Path) -> str:
     seeds = max((len(c.facts) for c in cells), default=0)
     intro = f"<p>{len(cells)} cells, up to {seeds} seed(s) each, {sum(len(c.runs) for c in cells)} runs.</p>"
     tables = _table(cells) + _self_check_table(first_round)
-    return f'<section id="{slug}"><h2>{html.escape(suite)}</h2>{intro}{tables}{"".join(figures)}</section>'
+    return f'<section id="{slug}"><h2>{_h(suite)}</h2>{intro}{tables}{"".join(figures)}</section>'
 
 
 def _figure(out: Path, name: str, caption: str, draw: Callable[[], Figure]) -> str:
     figure = draw()
     figure.savefig(out / name, dpi=110, bbox_inches="tight")
-    return f'<figure><img src="{name}" alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+    return f'<figure><img src="{name}" alt="{_h(caption)}"><figcaption>{_h(caption)}</figcaption></figure>'
 
 
 def _table(cells: list[CellSummary]) -> str:
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in TABLE)
+    head = "".join(f"<th>{_h(label)}</th>" for _, label in TABLE)
     rows = []
     for cell in cells:
         values = "".join(f"<td>{_cell_value(cell, metric)}</td>" for metric, _ in TABLE)
-        regime = f'<span class="regime" style="background:{REGIME_COLOURS.get(cell.regime, "#444")}">{html.escape(cell.regime)}</span>'
+        regime = f'<span class="regime" style="background:{REGIME_COLOURS.get(cell.regime, "#444")}">{_h(cell.regime)}</span>'
         rows.append(
-            f"<tr><td>{html.escape(cell.profile)}</td><td>{regime}</td><td>{cell.round}</td><td>{len(cell.facts)}</td>{values}</tr>"
+            f"<tr><td>{_h(cell.profile)}</td><td>{regime}</td><td>{cell.round}</td><td>{len(cell.facts)}</td>{values}</tr>"
         )
     head = f"<thead><tr><th>profile</th><th>regime</th><th>round</th><th>seeds</th>{head}</tr></thead>"
     return f"<table>{head}<tbody>{''.join(rows)}</tbody></table>"
@@ -135,7 +141,7 @@ def _self_check_table(cells: list[CellSummary]) -> str:
             _rate(merged.estimate("base_rate").mean),
         ]
         cols = "".join(f"<td>{v}</td>" for v in values)
-        rows.append(f"<tr><td>{html.escape(profile)}</td><td>{html.escape(methods)}</td>{cols}</tr>")
+        rows.append(f"<tr><td>{_h(profile)}</td><td>{_h(methods)}</td>{cols}</tr>")
     head = (
         "<thead><tr><th>profile</th><th>self-check</th><th>claims</th><th>claim FAR</th><th>claim FRR</th>"
         "<th>verifier FAR</th><th>verifier FRR</th><th>J(f)</th></tr></thead>"
@@ -326,12 +332,12 @@ def _page(metrics: LedgerMetrics, sections: list[str]) -> str:
     else:
         first = (integrity.get("problems") or [{"message": "unknown problem"}])[0]
         banner = (
-            f"<div class='banner bad'>LEDGER INTEGRITY FAILURE: {html.escape(str(first['message']))}. "
+            f"<div class='banner bad'>LEDGER INTEGRITY FAILURE: {_h(str(first['message']))}. "
             "The numbers below come from the entries before the first bad one and must not be trusted.</div>"
         )
     body = "".join(sections) or "<p>This ledger holds no runs.</p>"
-    title = f"proctor report: {html.escape(metrics.ledger.name)}"
+    title = f"proctor report: {_h(metrics.ledger.name)}"
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{title}</h1><p class='legend'>{html.escape(str(metrics.ledger))}</p>{banner}{_LEGEND}{body}</body></html>"
+        f"<body><h1>{title}</h1><p class='legend'>{_h(str(metrics.ledger))}</p>{banner}{_LEGEND}{body}</body></html>"
     )
