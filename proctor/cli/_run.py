@@ -189,6 +189,7 @@ def _execute(spec: RunSpec, files: Files, run_id: str | None, answers: dict[str,
 
 
 def _with_progress(loop: Loop, tasks: list[Task], answers: dict[str, Any] | None) -> RunResult:
+    from rich.markup import escape as markup_escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -199,7 +200,7 @@ def _with_progress(loop: Loop, tasks: list[Task], answers: dict[str, Any] | None
         def settled(task_id: str, outcome: str) -> None:
             nonlocal accepted
             accepted += outcome == "accepted"
-            bar.update(progress, advance=1, description=f"{task_id:<16} accepted {accepted}")
+            bar.update(progress, advance=1, description=markup_escape(f"{shown(task_id):<16} accepted {accepted}"))
 
         return loop.run(tasks, answers, settled)
 

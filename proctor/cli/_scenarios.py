@@ -103,6 +103,7 @@ def run(
 def _with_progress(
     suite: Suite, quick: bool, path: Path, workers: int | None, ray: str | None, sandbox: str | None, unsafe: bool
 ) -> Any:
+    from rich.markup import escape as markup_escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from proctor.scenarios import run_suite
@@ -110,10 +111,11 @@ def _with_progress(
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar:
         total = suite.plan(quick).size()
-        progress = bar.add_task(suite.name, total=total)
+        progress = bar.add_task(markup_escape(shown(suite.name)), total=total)
 
         def finished(cell: Cell, events: list[Any]) -> None:
-            bar.update(progress, advance=1, description=f"{cell.profile} · {cell.regime} · seed {cell.seed} · round {cell.round}")
+            where = f"{shown(cell.profile)} · {shown(cell.regime)} · seed {cell.seed} · round {cell.round}"
+            bar.update(progress, advance=1, description=markup_escape(where))
 
         result = run_suite(suite, path, quick=quick, workers=workers, ray=ray, sandbox=sandbox, unsafe=unsafe, on_run=finished)
         bar.update(progress, completed=total)
