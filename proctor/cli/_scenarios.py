@@ -31,7 +31,7 @@ def list_suites() -> None:
         suite = load_suite(name)
         full, quick = suite.plan(), suite.plan(quick=True)
         first = suite.description.strip().split("\n")[0]
-        typer.echo(f"{name:<18} {full.size():>4} runs ({quick.size()} quick)  {first}")
+        typer.echo(f"{shown(name):<18} {full.size():>4} runs ({quick.size()} quick)  {shown(first)}")
 
 
 @scenarios_app.command("show")
@@ -40,8 +40,8 @@ def show(suite: str = typer.Argument(..., help=SUITE_HELP, show_default=False)) 
     from proctor.scenarios import load_suite
 
     found = load_suite(suite)
-    typer.echo(f"{found.name}\n\n{found.description.strip()}\n")
-    sources = ", ".join(found.task_sources)
+    typer.echo(f"{shown(found.name)}\n\n{shown(found.description.strip(), block=True)}\n")
+    sources = shown(", ".join(found.task_sources))
     for quick in (False, True):
         plan = found.plan(quick)
         typer.echo(
@@ -55,7 +55,7 @@ def show(suite: str = typer.Argument(..., help=SUITE_HELP, show_default=False)) 
         typer.echo(f"workers: at most {found.workers} unless --workers says otherwise")
     for profile in found.profiles:
         what = profile.proposer or ", ".join(f"{k}={v}" for k, v in (profile.model_extra or {}).items())
-        typer.echo(f"  profile {profile.name}: {what}")
+        typer.echo(f"  profile {shown(profile.name)}: {shown(what)}")
 
 
 @scenarios_app.command("run")
