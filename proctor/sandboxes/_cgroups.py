@@ -1,8 +1,10 @@
-"""Per-job cgroups (v1 ``memory``, ``pids`` and ``cpuacct``), created and read by the launcher.
+"""Per-job cgroups (v1 ``memory``, ``pids``, ``cpuacct``, and ``cpu`` where mounted), created and read by the launcher.
 
 Limits enforced here hold for the job's whole process tree, whatever uid its processes run as,
 which rlimits cannot do (``RLIMIT_NPROC`` is per host uid and ignored for root; ``RLIMIT_AS``
-is per process and does not see tmpfs pages).
+is per process and does not see tmpfs pages). Where the ``cpu`` controller is mounted, a job runs
+on at most ``CPU_CORES`` cores' worth of time (CFS quota), so a job that forks busy processes
+cannot starve the jobs beside it (a reference being timed, another sample) or the host.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 CONTROLLERS = ("memory", "pids", "cpuacct")
+OPTIONAL = ("cpu",)  # the CPU quota: used where mounted, never a reason to refuse a job
 PARENT = "proctor"
+CPU_CORES = 1
+_PERIOD_US = 100_000
 
 
 class Usage(NamedTuple):
@@ -43,6 +48,21 @@ def _mount_points() -> dict[str, Path]:
     return found
 
 
+def cpu_quota() -> bool:
+    """Whether jobs get a CPU quota here (the ``cpu`` controller is mounted and usable)."""
+    points = _mount_points()
+    return "cpu" in points and _parent_ready(points["cpu"])
+
+
+@functools.cache
+def _parent_ready(point: Path) -> bool:
+    try:
+        (point / PARENT).mkdir(exist_ok=True)
+    except OSError:
+        return False
+    return True
+
+
 def unavailable_reason() -> str | None:
     """Why per-job v1 cgroups cannot be used here, or None when they can."""
     _mount_points.cache_clear()  # a fresh look: controllers may have been mounted since
@@ -65,11 +85,15 @@ class JobCgroup:
     def __init__(self, memory_bytes: int, processes: int) -> None:
         points = _mount_points()
         name = uuid.uuid4().hex[:16]
-        self.paths = {c: f"{points[c]}/{PARENT}/{name}" for c in CONTROLLERS}  # str: read often, per job
+        present = CONTROLLERS + tuple(c for c in OPTIONAL if c in points and _parent_ready(points[c]))
+        self.paths = {c: f"{points[c]}/{PARENT}/{name}" for c in present}  # str: read often, per job
         for path in self.paths.values():
             os.mkdir(path)
         self._write("memory", "memory.limit_in_bytes", memory_bytes)
         self._write("pids", "pids.max", processes)
+        if "cpu" in self.paths:
+            self._write("cpu", "cpu.cfs_period_us", _PERIOD_US)
+            self._write("cpu", "cpu.cfs_quota_us", CPU_CORES * _PERIOD_US)
 
     def _write(self, controller: str, name: str, value: object) -> None:
         fd = os.open(f"{self.paths[controller]}/{name}", os.O_WRONLY)
@@ -90,7 +114,7 @@ class JobCgroup:
 
     def add(self, pid: int) -> None:
         """Move ``pid`` into every controller's cgroup; its future children follow."""
-        for controller in CONTROLLERS:
+        for controller in self.paths:
             self._write(controller, "cgroup.procs", pid)
 
     def cpu_seconds(self) -> float:

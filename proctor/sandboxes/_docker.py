@@ -30,6 +30,7 @@ from typing import Any
 from proctor.errors import SandboxUnavailable
 from proctor.models import Limits
 from proctor.sandboxes._base import PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, probe, register_sandbox
+from proctor.sandboxes._cgroups import CPU_CORES
 from proctor.sandboxes._image import IMAGE_PYTHON, default_tag
 from proctor.sandboxes._namespace import BASE_ENV
 from proctor.sandboxes._supervise import Stream, Watch, supervise
@@ -225,6 +226,7 @@ class _Container:
             mem_limit=limits.memory_bytes,
             memswap_limit=limits.memory_bytes,
             pids_limit=limits.processes,
+            nano_cpus=CPU_CORES * 10**9,  # as the namespace backend: a job cannot starve the jobs beside it
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             log_config={"type": "none"},

@@ -135,7 +135,8 @@ class NamespaceSandbox(Sandbox):
         return probe(cls)
 
     def _enforcement(self) -> list[str]:
-        limits = "cgroup v1 (memory, pids, cpuacct)" if self._cgroups else "rlimits only (no usable cgroups)"
+        quota = f", cpu quota {_cgroups.CPU_CORES} core" if self._cgroups and _cgroups.cpu_quota() else ""
+        limits = f"cgroup v1 (memory, pids, cpuacct{quota})" if self._cgroups else "rlimits only (no usable cgroups)"
         filtered = "seccomp" if self._seccomp and _seccomp.unavailable_reason() is None else "no seccomp"
         net = "net per job" if self._netns_per_job else "net shared by jobs, offline"
         between_jobs = ["landlock: abstract Unix sockets scoped to the job"] if self._scope_sockets else []

@@ -116,6 +116,21 @@ def test_peak_memory_and_cpu_time_are_measured(namespace_sandbox):
     assert result.ok and result.peak_memory_bytes >= 100 * 2**20 and result.cpu_seconds > 0
 
 
+def test_a_job_forking_busy_processes_gets_one_core_and_cannot_starve_the_jobs_beside_it(namespace_sandbox):
+    from proctor.sandboxes import _cgroups
+
+    if not _cgroups.cpu_quota():
+        pytest.skip("the cgroup v1 cpu controller is not mounted here, so jobs get no CPU quota")
+    spin = (
+        "import os, time\nfor _ in range(4):\n    if os.fork() == 0:\n        end = time.monotonic() + 1.5\n"
+        "        while time.monotonic() < end:\n            pass\n        os._exit(0)\nfor _ in range(4):\n    os.wait()\n"
+    )
+    result = namespace_sandbox.run(Job.python(spin), Limits(wall_seconds=20, cpu_seconds=20))
+    assert result.ok and result.cpu_seconds is not None
+    assert result.cpu_seconds <= 1.3 * result.wall_seconds  # four busy processes, one core's worth of time
+    assert "cpu quota 1 core" in " ".join(result.enforcement)
+
+
 def test_root_uid_is_refused_because_it_would_defeat_the_sandbox():
     with pytest.raises(ValueError, match="uid"):
         NamespaceSandbox(uid=0)
