@@ -350,7 +350,7 @@ def load_modules(modules: dict[str, str]) -> None:
         module.__file__ = f"{name}.py"
         sys.modules[name] = module
         try:
-            exec(compile(source, module.__file__, "exec"), module.__dict__)
+            exec(compile(source, module.__file__, "exec", dont_inherit=True), module.__dict__)  # not this file's __future__ flags
         except Exception as exc:  # noqa: BLE001  (whatever it raised, the server must not start)
             del sys.modules[name]
             raise OSError(f"cannot preload module {name}: {type(exc).__name__}: {exc}") from None
@@ -599,7 +599,7 @@ def run_python(argv: list[str]) -> None:
         with open(filename, "rb") as handle:
             source = handle.read()
     sys.modules["__main__"] = main
-    exec(compile(source, filename, "exec"), main.__dict__)
+    exec(compile(source, filename, "exec", dont_inherit=True), main.__dict__)  # plain Python: not this file's __future__ flags
 
 
 def start(config: dict, control: socket.socket) -> None:

@@ -196,8 +196,12 @@ class _OnView:
 def pipeline(
     names: list[str] | None, sandbox: Sandbox, memo: VerdictMemo, optional: tuple[str, ...] = ()
 ) -> Callable[[Task], Verifier]:
-    """A cascade of the verifiers named (the default pipeline when None), memoised; ``optional`` ones may say unknown."""
+    """A cascade of the verifiers named (the default pipeline when None), memoised; ``optional`` ones may say unknown.
+
+    Properties draw inputs fixed by the candidate's code (``seed=0``), never a secret per verification:
+    a scenario's results depend only on its suite and seeds, on any engine.
+    """
     if names is None:
-        return lambda task: memo.wrap(default_pipeline(task, sandbox))
-    named_pipeline(names, sandbox, optional_names=optional)  # unknown names fail here, before any run
-    return lambda task: memo.wrap(named_pipeline(names, sandbox, optional_names=optional))
+        return lambda task: memo.wrap(default_pipeline(task, sandbox, seed=0))
+    named_pipeline(names, sandbox, optional_names=optional, seed=0)  # unknown names fail here, before any run
+    return lambda task: memo.wrap(named_pipeline(names, sandbox, optional_names=optional, seed=0))

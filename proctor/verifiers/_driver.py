@@ -180,12 +180,17 @@ def _run_case(number: int, case: TestCase, proxy: Proxy, tolerance: float | None
 
 
 def same(got: Any, expected: Any, tolerance: float | None = None) -> bool:
-    """Equality that also requires the same types (``True`` is not ``1``), floats within ``tolerance``."""
+    """Equality that also requires the same types (``True`` is not ``1``), floats within ``tolerance``.
+
+    With a tolerance, an int may stand for a float and a float for an int, but only a float expected
+    is compared within it: where the right answer is an int, a float must equal it exactly
+    (``5056584744960000.0`` for ``5056584744960001`` is wrong, however close).
+    """
     if type(got) is not type(expected) and not (type(got) in (int, float) and type(expected) in (int, float) and tolerance):
         return False
-    if isinstance(expected, float) or isinstance(got, float):
-        if tolerance:
-            return math.isclose(got, expected, rel_tol=tolerance, abs_tol=tolerance)
+    if type(expected) is float and tolerance:
+        return math.isclose(got, expected, rel_tol=tolerance, abs_tol=tolerance)
+    if type(expected) is float or type(got) is float:
         return bool(got == expected)
     if type(expected) in (list, tuple):
         return len(got) == len(expected) and all(same(g, e, tolerance) for g, e in zip(got, expected, strict=True))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from proctor._syntax import parse_lock
 
 Strategy = Any  # hypothesis.strategies.SearchStrategy, imported lazily with hypothesis itself
 
+SCALES = (2, 10, 1000, 10**6 + 3, 10**9 + 7)
 MAX_INT_RANGE = 10**6  # fresh ints stay within this of the tests' own (a reference may loop up to its input)
 
 
@@ -45,13 +47,50 @@ def beyond(seen: Sequence[tuple[Any, ...]]) -> Strategy:
 
 
 PROBE_INTS = (0, 1, 2, 3, 4, 5, 7, 9, 10, 16, 25, -1, -2, -3, -10)
+LONG = 1500  # a long probe's length: recursion limits and quadratic blow-ups show there, not at the tests' lengths
+
+
+def first_inputs(seen: Sequence[tuple[Any, ...]], seed: int, count: int = 3) -> list[tuple[Any, ...]]:
+    """A few inputs drawn with Python's own generator from the verification's seed, asked before any other.
+
+    Hypothesis starts from its simplest input and the probes are fixed, so a candidate could know the
+    verifier's first question and behave only when it sees it; these it cannot predict.
+    """
+    chosen = random.Random(seed)
+    arity = len(seen[0])
+    return [tuple(_random_value([args[i] for args in seen], chosen) for i in range(arity)) for _ in range(count)]
+
+
+def _random_value(values: list[Any], chosen: random.Random) -> Any:
+    kind = type(chosen.choice(values))
+    same = [v for v in values if type(v) is kind]
+    if kind is bool:
+        return chosen.random() < 0.5
+    if kind is int:
+        return chosen.randint(*_int_bounds(same))
+    if kind is float:
+        return chosen.uniform(min(0.0, 2 * min(same)), max(2 * max(same), 10.0))
+    longest = max((len(v) for v in same), default=0) if kind in (str, list, tuple) else 0
+    if kind is str:
+        alphabet = wider_alphabet(same)
+        return "".join(chosen.choice(alphabet) for _ in range(chosen.randint(0, longest + 4)))
+    if kind in (list, tuple):
+        if kind is tuple and len({len(v) for v in same}) == 1:  # a record of fixed shape
+            return tuple(_random_value([v[i] for v in same], chosen) for i in range(len(same[0])))
+        items = [x for v in same for x in v]
+        return kind(_random_value(items, chosen) for _ in range(chosen.randint(0, longest + 4))) if items else kind()
+    return chosen.choice(same)
+
+
 PROBE_FLOATS = (0.0, 0.5, 1.0, 2.5, -0.5, -1.0)
 
 
 def probes(seen: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """The classic boundary values, each tried once (Hypothesis's explicit examples) in the tests' first input:
-    one argument at a time becomes 0, 1, 2, a small square, -1, an empty or one-item sequence, an all-negative
-    list, where its position's shape admits it. Random inputs may miss ``is_prime(2)``; these never do."""
+    """The classic boundary values, each tried once (Hypothesis's explicit examples) in the tests' inputs:
+    one argument at a time becomes 0, 1, 2, a small square, -1, an empty, one-item, very long or all-negative
+    sequence, a string with a capital, a mark or a non-ASCII letter, where its position's shape admits it; and
+    every int of the first input scaled alike by a large factor. Random inputs may miss ``is_prime(2)``; these
+    never do."""
     first = seen[0]
     found: list[tuple[Any, ...]] = []
     for i, value in enumerate(first):
@@ -60,6 +99,10 @@ def probes(seen: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         for probe in _probes_of(value, values):
             if shape.admits(probe) and probe != value and type(probe) is type(value):
                 found.append((*first[:i], probe, *first[i + 1 :]))
+    for factor in (1000, SCALES[-1]):
+        scaled = tuple(a * factor if type(a) is int else a for a in first)
+        if scaled != first:
+            found.append(scaled)
     return found
 
 
@@ -76,6 +119,10 @@ def _probes_of(value: Any, values: list[Any]) -> list[Any]:
     items = list(value)
     rebuild: Any = "".join if kind is str else kind
     found = [rebuild([]), rebuild(items[:1]), rebuild(items[::-1]), rebuild(sorted_if_possible(items))]
+    if kind is str:
+        found += [value[:1].swapcase() + value[1:], value + "!", value + "é"]
+    if items:
+        found.append(rebuild(items * (LONG // len(items) + 1)))
     every_item = [x for v in values if type(v) is kind for x in v]
     if items and all(type(x) is int for x in items) and Shape.of(every_item).negatives:
         found.append(rebuild([-abs(x) or -1 for x in items]))  # every item negative, where the tests pass negative items
@@ -84,28 +131,20 @@ def _probes_of(value: Any, values: list[Any]) -> list[Any]:
 
 @dataclass(frozen=True)
 class Shape:
-    """What the tests' values at one position imply about the spec there: signs, zero, emptiness."""
+    """What the tests' values at one position imply about the spec there: whether negative numbers belong.
+
+    Zero and empty strings and collections always do, as the classic edge values they are; where a
+    docstring rules them out, the task's ``domain`` says so.
+    """
 
     negatives: bool
-    zero: bool
-    empty: bool
 
     @classmethod
     def of(cls, values: Sequence[Any]) -> Shape:
-        numbers = [v for v in values if type(v) in (int, float)]
-        sized = [v for v in values if type(v) in (str, bytes, list, tuple, set, frozenset, dict)]
-        return cls(
-            negatives=any(n < 0 for n in numbers),
-            zero=any(n <= 0 for n in numbers) or not numbers,
-            empty=any(len(v) == 0 for v in sized) or not sized,
-        )
+        return cls(negatives=any(v < 0 for v in values if type(v) in (int, float)))
 
     def admits(self, value: Any) -> bool:
-        if type(value) in (int, float):
-            return value > 0 or (value == 0 and self.zero) or (value < 0 and self.negatives)
-        if type(value) in (str, bytes, list, tuple, set, frozenset, dict):
-            return len(value) > 0 or self.empty
-        return True
+        return type(value) not in (int, float) or value >= 0 or self.negatives
 
 
 def like(values: Sequence[Any]) -> Strategy:
@@ -150,9 +189,9 @@ def integers_like(values: list[int]) -> Strategy:
 
 
 def _int_bounds(values: list[int]) -> tuple[int, int]:
-    """Twice as far as the tests go (at least 10 further), from 1 if they never pass 0, from 0 if never a negative."""
+    """Twice as far as the tests go (at least 10 further), from 0 if they never pass a negative."""
     smallest, largest = min(values), max(values)
-    low = max(min(2 * smallest, smallest - 10), smallest - MAX_INT_RANGE) if smallest < 0 else min(smallest, 1)
+    low = max(min(2 * smallest, smallest - 10), smallest - MAX_INT_RANGE) if smallest < 0 else 0
     high = min(max(2 * largest, largest + 10, 20), largest + MAX_INT_RANGE)
     return low, high
 
@@ -161,7 +200,7 @@ def _edge_ints() -> tuple[int, ...]:
     primes = [n for n in range(2, 200) if all(n % d for d in range(2, math.isqrt(n) + 1))]
     squares = [k * k for k in range(2, 60)]
     powers = [2**k for k in range(0, 31)]
-    products = [p * q for p, q in itertools.pairwise(primes)]  # no factor below 23
+    products = [p * q for p, q in itertools.pairwise(primes[8:])]  # no factor below 23
     edges = {0, 1, 2, 3, *primes, *powers, *products}
     edges |= {s + d for s in squares for d in (-1, 0, 1)}
     return tuple(sorted(edges | {-e for e in edges}))
@@ -179,20 +218,26 @@ def floats_like(values: list[float]) -> Strategy:
     high = max(2 * largest, largest + 10)
     shape = Shape.of(values)
     edges = sorted({e for e in (0.0, 0.5, 1.0, 1.5, 2.0, -0.5, -1.0, -1.5, *values) if low <= e <= high and shape.admits(e)})
-    integral = st.integers(math.ceil(low) if shape.zero else 1, math.floor(high)).map(float)
-    anywhere = st.floats(low, high, exclude_min=not shape.zero, allow_nan=False, allow_infinity=False)
+    integral = st.integers(math.ceil(low), math.floor(high)).map(float)
+    anywhere = st.floats(low, high, allow_nan=False, allow_infinity=False)
     return st.one_of(st.sampled_from(edges), integral, anywhere)
 
 
 def text_like(values: list[str]) -> Strategy:
-    """Text over the tests' own alphabet, up to a little longer than their longest."""
+    """Text over the tests' alphabet widened a little (``wider_alphabet``), up to a little longer than their longest."""
     from hypothesis import strategies as st
 
-    alphabet = sorted(set("".join(values)))
+    alphabet = wider_alphabet(values)
     longest = max(len(v) for v in values)
-    if not alphabet:
-        return st.just("")
-    return st.text(alphabet=alphabet, min_size=0 if Shape.of(values).empty else 1, max_size=longest + 4)
+    return st.text(alphabet=alphabet, max_size=longest + 4)
+
+
+def wider_alphabet(values: list[str]) -> list[str]:
+    """The tests' characters, their letters in the other case, a space, a digit, a mark and a non-ASCII letter:
+    a function that ignores case or punctuation it should not, or reads bytes for characters, is caught where
+    the tests only use lowercase ASCII letters."""
+    seen = set("".join(values))
+    return sorted(seen | {c.swapcase() for c in seen if c.isalpha() and len(c.swapcase()) == 1} | set(" 7!éÉ"))
 
 
 def collections_like(kind: type, values: list[Any]) -> Strategy:
@@ -206,10 +251,7 @@ def collections_like(kind: type, values: list[Any]) -> Strategy:
     if not items:
         return st.just(kind())
     longest = max(max(sizes) + 4, 8)
-    shortest = 0 if Shape.of(values).empty else 1
-    lists = st.one_of(
-        *(st.lists(item, min_size=shortest, max_size=longest) for item in _item_regimes(items)), _few_distinct(items, longest)
-    )
+    lists = st.one_of(*(st.lists(item, max_size=longest) for item in _item_regimes(items)), _few_distinct(items, longest))
     lists = st.one_of(lists, lists.map(sorted_if_possible))
     return lists if kind is list else lists.map(kind)
 
@@ -252,8 +294,7 @@ def dicts_like(values: list[dict[Any, Any]]) -> Strategy:
     if not keys:
         return st.just({})
     items = [x for v in values for x in v.values()]
-    shortest = 0 if Shape.of(values).empty else 1
-    return st.dictionaries(like(keys), like(items), min_size=shortest, max_size=max(len(v) for v in values) + 3)
+    return st.dictionaries(like(keys), like(items), max_size=max(len(v) for v in values) + 3)
 
 
 def sorted_if_possible(values: list[Any]) -> list[Any]:
@@ -283,6 +324,9 @@ def _draw_mutant(
         changed = draw(_mutations(args[i], [s[i] for s in seeds], positions[i]))
         if shapes[i].admits(changed):
             args[i] = changed
+    if draw(st.integers(0, 3)) == 0:  # now and then, every int scaled alike: gcd(k·a, k·b) needs both large at once
+        factor = draw(st.sampled_from(SCALES))
+        args = [a * factor if type(a) is int else a for a in args]
     return tuple(args)
 
 
@@ -318,11 +362,12 @@ def _mutations(value: Any, others: list[Any], fresh: Strategy) -> Strategy:
     if kind is float:
         return st.one_of(st.sampled_from([value + 1, value - 1, value * 2, value / 2, float(round(value)), -value]), fresh)
     same = [o for o in others if type(o) is kind] or [value]
-    if kind is str and " " in value:  # words: edit whole words as well as characters
-        words = [o.split(" ") for o in same]
-        return st.one_of(_sequence_edit(value.split(" "), words, " ".join), _sequence_edit(list(value), same, "".join), fresh)
     if kind is str:
-        return st.one_of(_sequence_edit(list(value), same, "".join), fresh)
+        characters = [list(o) for o in same] + [wider_alphabet(same)]  # edits may draw any character of the wider alphabet
+        edits = [_sequence_edit(list(value), characters, "".join)]
+        if " " in value:  # words: edit whole words as well as characters
+            edits.append(_sequence_edit(value.split(" "), [o.split(" ") for o in same], " ".join))
+        return st.one_of(*edits, fresh)
     if kind in (list, tuple):
         return st.one_of(_sequence_edit(list(value), same, kind), fresh)
     return fresh

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import json
+import threading
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +32,7 @@ from proctor.verifiers import _wire
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
 from proctor.verifiers._compare import Allowance, CannotLoad, Disagreement, OutsideDomain, Sides
 from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, run_tests
-from proctor.verifiers._inputs import beyond, probes
+from proctor.verifiers._inputs import beyond, first_inputs, probes
 from proctor.verifiers._spec import Spec, entry_function
 
 REFERENCE_FLOOR, REFERENCE_FACTOR = 0.25, 20.0
@@ -48,6 +49,39 @@ class _ShrinkingDone(BaseException):
 
 class NoStrategy(Exception):
     """No way to generate inputs for this task."""
+
+
+class _Remembered:
+    """Inputs on which a candidate for a task disagreed with the reference, per task, for this process.
+
+    In secret-seed mode every later candidate for the task meets them first: a proposer resubmitting
+    variants of a wrong answer, hoping another draw misses its bug, meets the draw that found it.
+    (Scenario runs, with fixed seeds, never use them: their verdicts must not depend on order.)
+    """
+
+    LIMIT = 32
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inputs: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+
+    def of(self, task: Task) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._inputs.get(_task_key(task), []))
+
+    def add(self, task: Task, args: tuple[Any, ...]) -> None:
+        with self._lock:
+            found = self._inputs.setdefault(_task_key(task), [])
+            if args not in found:
+                found.append(args)
+                del found[: -self.LIMIT]
+
+
+def _task_key(task: Task) -> tuple[str, str]:
+    return task.id, task.reference or ""
+
+
+REMEMBERED = _Remembered()
 
 
 class _Search:
@@ -75,9 +109,11 @@ class PropertiesVerifier:
     Args:
         sandbox: where the candidate and the reference run.
         examples: how many inputs to try (Hypothesis ``max_examples``).
-        seed: the Hypothesis seed. By default each candidate gets its own, a digest of the task and of
-            the candidate's code: the same code meets the same inputs (verdicts are reproducible), and
-            no candidate can know its inputs before it is written, so none can carry a table of them.
+        seed: where the inputs' randomness comes from. By default a fresh secret for each verification:
+            no candidate can know its inputs, nor try versions of itself offline until one slips through
+            (the verdict records the seed it used). Given a number, each candidate's seed is a digest of
+            it, the task and the candidate's code: the same code always meets the same inputs (scenario
+            runs use this, so their results depend only on their seeds).
         budget_seconds: the verifier's own time (the reference's calls and generating inputs,
             never the candidate's) after which the search stops.
         shrink_seconds: how long shrinking a counterexample may take; then the smallest so far is reported.
@@ -106,7 +142,7 @@ class PropertiesVerifier:
         self.allowance, self.reference_seconds = allowance or Allowance(), reference_seconds
         config = {
             "examples": examples,
-            "seed": "per candidate" if seed is None else seed,
+            "seed": "secret per verification" if seed is None else seed,
             "budget": budget_seconds,
             "shrink": shrink_seconds,
             "min": min_examples,
@@ -158,11 +194,13 @@ class PropertiesVerifier:
         from hypothesis.errors import Unsatisfiable
 
         search = _Search(seen)
-        seed = self.seed if self.seed is not None else candidate_seed(task, proposal)
+        seed = candidate_seed(self.seed, task, proposal)
         agrees = self._property(strategy, probes(seen) if seen else [], sides, search, timer, seed)
         stopped = ""
         try:
-            agrees()
+            self._first_questions(self._remembered(task) + (first_inputs(seen, seed) if seen else []), sides, search)
+            if search.found is None:
+                agrees()
         except CannotLoad as exc:
             return verdict(self, proposal, "fail", exc.reason, timer, kind="load", origin=origin)
         except (_OutOfTime, _ShrinkingDone):
@@ -218,6 +256,22 @@ class PropertiesVerifier:
 
         return agrees
 
+    def _remembered(self, task: Task) -> list[tuple[Any, ...]]:
+        return REMEMBERED.of(task) if self.seed is None else []
+
+    def _first_questions(self, questions: list[tuple[Any, ...]], sides: Sides, search: _Search) -> None:
+        """Ask these first (inputs that caught earlier candidates, then a few unpredictable ones, ``first_inputs``);
+        a disagreement there is the verdict, unshrunk."""
+        for args in questions:
+            try:
+                sides.compare(args)
+            except OutsideDomain:
+                continue
+            except Disagreement as found:
+                search.found = found
+                return
+            search.agreed(args)
+
     def _within_budget(self, sides: Sides, search: _Search, timer: Timer) -> None:
         if search.found is not None:
             if timer.seconds - search.found_at > self.shrink_seconds:
@@ -226,6 +280,8 @@ class PropertiesVerifier:
             raise _OutOfTime
 
     def _counterexample(self, task: Task, proposal: Proposal, found: Disagreement, timer: Timer, evidence: dict[str, Any]) -> Verdict:
+        if self.seed is None:
+            REMEMBERED.add(task, found.call_args)
         found_evidence = found.evidence(task.entry_point)
         counterexample = found_evidence["counterexample"]
         if found.kind == "slow":
@@ -249,11 +305,14 @@ def _with_examples(examples: list[tuple[Any, ...]]) -> Callable[[Callable[..., N
     return decorate
 
 
-def candidate_seed(task: Task, proposal: Proposal) -> int:
-    """A seed from the task and the candidate's code: fixed for that code, unknowable before it is written."""
+def candidate_seed(seed: int | None, task: Task, proposal: Proposal) -> int:
+    """A fresh secret seed (``seed`` None), or a digest of ``seed``, the task and the candidate's code."""
     import hashlib
+    import secrets
 
-    return int.from_bytes(hashlib.sha256(f"{task.id}\0{proposal.code}".encode()).digest()[:8], "big")
+    if seed is None:
+        return secrets.randbits(63)
+    return int.from_bytes(hashlib.sha256(f"{seed}\0{task.id}\0{proposal.code}".encode()).digest()[:8], "big")
 
 
 def _tests_inputs(task: Task, sides: Sides) -> list[tuple[Any, ...]]:

@@ -10,8 +10,8 @@ reference's exact answer, type included, or what ``metadata.answer`` accepts (in
 
 The task's ``smt`` spec (all optional): ``params``, ``requires`` (a precondition over the
 parameters), ``ensures`` (a postcondition over the parameters and ``result``; then the candidate
-is judged by it instead of the reference), ``bits`` (integers are N-bit two's complement words),
-``timeout_ms``.
+is judged by it instead of the reference), ``bits`` (the parameters are N-bit two's complement
+words and ``& | ^ ~ << >>`` are allowed; the arithmetic stays Python's), ``timeout_ms``.
 
 With a sandbox, every verdict the solver reaches is checked by running the code: a proof against
 the candidate and the reference on a sample of inputs in the domain, a counterexample on its own
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import random
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from proctor.verifiers._base import Timer, digest, module_file, register_verifie
 from proctor.verifiers._compare import Side
 from proctor.verifiers._driver import call_text, same, short
 from proctor.verifiers._remote import CANDIDATE_LIMITS, Fatal
-from proctor.verifiers._smt_subset import Outcome, Translator, Unsupported
+from proctor.verifiers._smt_subset import DoesNotCompile, Outcome, Translator, Unsupported
 from proctor.verifiers._spec import Spec, entry_function
 
 CROSS_CHECK_INPUTS = 16
@@ -64,15 +65,21 @@ class SmtVerifier:
     Args:
         sandbox: where the solver's answers are checked by running the code; without one they are not.
         timeout_ms: the solver's time limit per query.
-        seed: the seed of the random inputs a proof is checked on.
+        seed: where the random inputs a proof is checked on come from: None for a fresh secret each
+            time (a candidate cannot steer clear of them), a number for the same ones every time.
     """
 
     id = "smt"
 
-    def __init__(self, sandbox: Sandbox | None = None, *, timeout_ms: int = 10_000, seed: int = 0) -> None:
+    def __init__(self, sandbox: Sandbox | None = None, *, timeout_ms: int = 10_000, seed: int | None = None) -> None:
         self.sandbox, self.timeout_ms, self.seed = sandbox, timeout_ms, seed
         sources = [module_file(name) for name in ("_smt.py", "_smt_subset.py", "_spec.py", "_compare.py")]
-        config = {"timeout_ms": timeout_ms, "z3": _z3_version(), "cross_check": sandbox is not None, "seed": seed}
+        config = {
+            "timeout_ms": timeout_ms,
+            "z3": _z3_version(),
+            "cross_check": sandbox is not None,
+            "seed": "secret" if seed is None else seed,
+        }
         self.version = digest(*sources, config=config)
 
     def verify(self, task: Task, proposal: Proposal) -> Verdict:
@@ -83,6 +90,8 @@ class SmtVerifier:
         try:
             problem = self._problem(task, proposal, spec)
             return self._solve(task, proposal, spec, problem, timer)
+        except DoesNotCompile as exc:
+            return verdict(self, proposal, "fail", f"the candidate does not compile: {exc}", timer)
         except Unsupported as exc:
             return verdict(self, proposal, "unknown", f"not translated: {exc}", timer)
         except RecursionError:
@@ -102,7 +111,7 @@ class SmtVerifier:
         symbols = [candidate.variable(name, kind) for name, kind in zip(names, kinds, strict=True)]
         env = dict(zip(names, symbols, strict=True))
         got = candidate.call(task.entry_point, symbols)
-        problem = _Problem(names, kinds, symbols, bits, [], None, got, None, Spec.of(task), ctx)
+        problem = _Problem(names, kinds, symbols, bits, [candidate.in_words(s) for s in symbols], None, got, None, Spec.of(task), ctx)
         spec_translator = Translator("", bits, ctx)
         if spec.get("requires"):
             problem.domain.append(_holds(spec_translator.evaluate(spec["requires"], env)))
@@ -141,13 +150,8 @@ class SmtVerifier:
         timeout = int(spec.get("timeout_ms", self.timeout_ms))
         for outcome, whose in ((problem.candidate, "candidate"), (problem.reference, "reference")):
             if outcome is not None and _satisfiable([*problem.domain, outcome.unsafe], timeout, problem.ctx) is not False:
-                return verdict(
-                    self,
-                    proposal,
-                    "unknown",
-                    f"not translated: the {whose} may read a local before assigning it or fall off its end (return None)",
-                    timer,
-                )
+                what = "read a local before assigning it, fall off its end (return None) or outgrow the words it is modelled in"
+                return verdict(self, proposal, "unknown", f"not translated: the {whose} may {what}", timer)
         solver = _solver(timeout, problem.ctx)
         solver.add(*problem.domain, z3.Not(problem.claim))
         answer = solver.check()
@@ -229,7 +233,7 @@ class SmtVerifier:
             if not problem.symbols:
                 break
             solver.add(z3.Or(*(s != model.eval(s, model_completion=True) for s in problem.symbols)))
-        drawn = random.Random(f"{self.seed}:{task.id}")
+        drawn = random.Random(secrets.randbits(64) if self.seed is None else f"{self.seed}:{task.id}")
         for _ in range(CROSS_CHECK_INPUTS * 4):
             if len(picked) >= CROSS_CHECK_INPUTS:
                 break
@@ -290,11 +294,11 @@ class SmtVerifier:
         if kind != "value":
             return False, f"the candidate {got}"
         if spec.get("ensures"):
-            right = _python_condition(spec["ensures"], problem.names, args, {"result": _wrap(got, problem.bits)})
+            right = _python_condition(spec["ensures"], problem.names, args, {"result": got})
         elif task.metadata.get("answer"):
             right = problem.spec.accepts(args, got, expected)
         else:
-            right = same(_wrap(got, problem.bits), _wrap(expected, problem.bits))
+            right = same(got, expected)
         return right, f"it gave {short(got)}" + ("" if reference is None else f", the reference {short(expected)}")
 
 
@@ -404,14 +408,6 @@ def _ran(side: Side, name: str, args: tuple[Any, ...]) -> tuple[str, Any]:
         if isinstance(exc, UnavailableError):
             raise
         return "raised", f"raised {type(exc).__name__}"
-
-
-def _wrap(value: Any, bits: int | None) -> Any:
-    """An int as an N-bit two's complement word sees it (bools and everything else unchanged)."""
-    if not bits or type(value) is not int:
-        return value
-    half = 1 << (bits - 1)
-    return (value + half) % (1 << bits) - half
 
 
 def _z3_version() -> str:

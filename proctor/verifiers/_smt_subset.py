@@ -7,8 +7,9 @@ conditional expressions; assignments and augmented assignments to names; ``if/el
 ``return`` anywhere; ``for NAME in range(...)`` with constant bounds (unrolled, at most
 ``MAX_UNROLL`` times); the builtins ``min``, ``max``, ``abs``, ``int``, ``bool``; calls between
 the module's own functions (inlined, at most ``MAX_DEPTH`` deep); docstrings, ``pass`` and
-imports. With ``bits = N`` integers are N-bit two's complement words and ``& | ^ ~ << >>`` are
-allowed too.
+imports of the standard library. With ``bits = N`` the parameters are N-bit two's complement
+words and ``& | ^ ~ << >>`` are allowed too; arithmetic stays Python's (unbounded): it is modelled
+in words four times as wide, and a path that would overflow even those is unmodelled (``unsafe``).
 
 What the model says exactly, on every path:
 
@@ -18,14 +19,19 @@ What the model says exactly, on every path:
 - ``unsafe``: what the subset does not model, reached: reading a local before it is assigned
   (UnboundLocalError), falling off the end of a function (``None``).
 
-Anything else is ``Unsupported``: a module that rebinds a name the model interprets (a builtin
-it gives meaning to, or one of its own functions, by import or twice over), a decorator, a local
-shadowing a function it calls, any other statement or expression.
+Anything else is ``Unsupported``, judged over the whole module whether or not a path reaches it
+(Python applies a ``global`` or a ``yield`` in a loop that never runs): any syntax node outside the
+subset, code that does not compile, a module that binds a name twice or rebinds one the model
+interprets (a builtin it gives meaning to, a dunder such as ``__builtins__``, one of its own
+functions), an import of anything but the standard library, a decorator, a default, an annotation
+that is not a plain type name, a local or parameter named like a builtin or function the model
+interprets, a translation larger than ``MAX_NODES`` steps.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +39,14 @@ from proctor._syntax import parse_python
 
 MAX_UNROLL = 64
 MAX_DEPTH = 6
+MAX_NODES = 20_000  # expressions translated per module: nested unrolled loops grow as the product of their lengths
+PLAIN_ANNOTATIONS = frozenset({"int", "bool", "float", "str", "object", "list", "dict", "tuple", "set"})
+ALLOWED = (
+    ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Assign, ast.AugAssign, ast.If, ast.For, ast.Pass,
+    ast.Expr, ast.Import, ast.ImportFrom, ast.alias, ast.Name, ast.Load, ast.Store, ast.Constant, ast.BinOp, ast.UnaryOp,
+    ast.BoolOp, ast.Compare, ast.IfExp, ast.Call, ast.operator, ast.unaryop, ast.boolop, ast.cmpop,
+)  # fmt: skip
+"""Every syntax node a module in the subset may hold, anywhere (reached or not)."""
 INTERPRETED = frozenset({"abs", "min", "max", "int", "bool", "range"})
 """Builtins the model gives their builtin meaning: a module that rebinds one is outside the subset."""
 
@@ -42,6 +56,10 @@ _MIXED = "proctor_mixed"  # set on a Z3 term whose Python value may be a bool on
 
 class Unsupported(Exception):
     """The code is outside the documented subset; the message names the construct and line."""
+
+
+class DoesNotCompile(Exception):
+    """The code is not Python that compiles: nothing could run it, so it is wrong (the candidate's doing)."""
 
 
 def unsupported(node: ast.AST, what: str) -> Unsupported:
@@ -84,31 +102,45 @@ class Translator:
         import z3
 
         self.z3, self.bits = z3, bits
+        self.width = max(64, 4 * bits) if bits else None  # Python's unbounded ints, as words wide enough not to overflow
         self.ctx = ctx or z3.main_ctx()  # one context per verification: Z3 is thread-safe only across contexts
-        try:
-            tree = parse_python(source)
-        except (SyntaxError, ValueError) as exc:
-            raise Unsupported(f"not valid Python: {getattr(exc, 'msg', exc)} (line {getattr(exc, 'lineno', '?')})") from None
+        self.steps = 0
+        tree = _compiled_tree(source)
+        for node in ast.walk(tree):
+            if not isinstance(node, ALLOWED):
+                raise unsupported(node, f"a {type(node).__name__}")
         self.functions: dict[str, ast.FunctionDef] = {}
         bound: set[str] = set()
         for node in tree.body:
             for name in _module_bindings(node):
-                if name in bound or name in INTERPRETED:
-                    raise unsupported(node, f"binding {name!r} again at module level")
+                if name in bound or name in INTERPRETED or name.startswith("__"):
+                    raise unsupported(node, f"binding {name!r} at module level (again, or a name the model interprets)")
                 bound.add(name)
             if isinstance(node, ast.FunctionDef):
-                _check_definition(node)
                 self.functions[node.name] = node
+        for function in self.functions.values():
+            _check_definition(function, INTERPRETED | set(self.functions))
 
     # ---------------------------------------------------------------- values
 
     def integer(self, value: int) -> Any:
-        return self.z3.BitVecVal(value, self.bits, self.ctx) if self.bits else self.z3.IntVal(value, self.ctx)
+        if not self.width:
+            return self.z3.IntVal(value, self.ctx)
+        if not -(2 ** (self.width - 1)) <= value < 2 ** (self.width - 1):
+            raise Unsupported(f"the constant {value} is wider than the {self.width}-bit words the model computes in")
+        return self.z3.BitVecVal(value, self.width, self.ctx)
 
     def variable(self, name: str, kind: str) -> Any:
         if kind == "bool":
             return self.z3.Bool(name, self.ctx)
-        return self.z3.BitVec(name, self.bits, self.ctx) if self.bits else self.z3.Int(name, self.ctx)
+        return self.z3.BitVec(name, self.width, self.ctx) if self.width else self.z3.Int(name, self.ctx)
+
+    def in_words(self, term: Any) -> Any:
+        """With ``bits``: the condition that an int parameter is an N-bit word (the task's domain)."""
+        if not self.bits or self.z3.is_bool(term):
+            return self.z3.BoolVal(True, self.ctx)
+        half = 2 ** (self.bits - 1)
+        return self.z3.And(term >= self.integer(-half), term < self.integer(half))
 
     def as_int(self, value: Any) -> Any:
         return self.z3.If(value, self.integer(1), self.integer(0)) if self.z3.is_bool(value) else value
@@ -243,8 +275,8 @@ class Translator:
         if len(bounds) == 3 and bounds[2] == 0:
             raise unsupported(node, "range() with a step of 0")
         steps = range(*bounds)
-        if len(steps) > MAX_UNROLL:
-            raise unsupported(node, f"a loop of {len(steps)} iterations (limit {MAX_UNROLL})")
+        if abs(steps.stop - steps.start) > MAX_UNROLL * abs(steps.step):  # not len(), which overflows past 2**63
+            raise unsupported(node, f"a loop of more than {MAX_UNROLL} iterations")
         for value in steps:
             self.bind(node.target.id, self.integer(value), state)
             self.block(node.body, state)
@@ -273,6 +305,9 @@ class Translator:
 
     def expression(self, node: ast.expr, state: _State) -> Any:
         z3 = self.z3
+        self.steps += 1
+        if self.steps > MAX_NODES:
+            raise unsupported(node, f"a translation of more than {MAX_NODES} expressions")
         if isinstance(node, ast.Constant) and isinstance(node.value, int):  # bool is an int too
             return z3.BoolVal(node.value, self.ctx) if isinstance(node.value, bool) else self.integer(node.value)
         if isinstance(node, ast.Name):
@@ -280,7 +315,7 @@ class Translator:
         if isinstance(node, ast.BinOp):
             return self.binary(node.op, self.expression(node.left, state), self.expression(node.right, state), node, state)
         if isinstance(node, ast.UnaryOp):
-            return self.unary(node, self.expression(node.operand, state))
+            return self.unary(node, self.expression(node.operand, state), state)
         if isinstance(node, ast.BoolOp):
             return self.boolean(node, state)
         if isinstance(node, ast.Compare):
@@ -293,16 +328,19 @@ class Translator:
             return self.function_call(node, state)
         raise unsupported(node, f"the expression {ast.unparse(node)[:60]!r}")
 
-    def unary(self, node: ast.UnaryOp, operand: Any) -> Any:
+    def unary(self, node: ast.UnaryOp, operand: Any, state: _State) -> Any:
         if isinstance(node.op, ast.Not):
             return self.z3.Not(self.as_bool(operand))
         if isinstance(node.op, ast.USub):
-            return -self.as_int(operand)
+            return self.negated(self.as_int(operand), state)
         if isinstance(node.op, ast.UAdd):
             return self.as_int(operand)
         if isinstance(node.op, ast.Invert) and self.bits:
             return ~self.as_int(operand)
         raise unsupported(node, f"the operator {type(node.op).__name__}")
+
+    def negated(self, value: Any, state: _State) -> Any:
+        return self.exact(-value, state, self.z3.BVSNegNoOverflow(value)) if self.width else -value
 
     def guarded(self, node: ast.expr, condition: Any, state: _State) -> Any:
         """Evaluate ``node`` only on the path where ``condition`` holds (its crashes too)."""
@@ -344,38 +382,54 @@ class Translator:
             return {ast.BitAnd: z3.And, ast.BitOr: z3.Or, ast.BitXor: z3.Xor}[type(op)](left, right)  # bool & bool is a bool
         a, b = self.as_int(left), self.as_int(right)
         if isinstance(op, ast.Add):
-            return a + b
+            return self.exact(a + b, state, z3.BVAddNoOverflow(a, b, True), z3.BVAddNoUnderflow(a, b)) if self.width else a + b
         if isinstance(op, ast.Sub):
-            return a - b
+            return self.exact(a - b, state, z3.BVSubNoOverflow(a, b), z3.BVSubNoUnderflow(a, b, True)) if self.width else a - b
         if isinstance(op, ast.Mult):
-            return a * b
+            return self.exact(a * b, state, z3.BVMulNoOverflow(a, b, True), z3.BVMulNoUnderflow(a, b)) if self.width else a * b
         if isinstance(op, ast.FloorDiv | ast.Mod):
             self.crash_when(b == self.integer(0), state)
-            quotient = self._floor_div(a, b)
-            return quotient if isinstance(op, ast.FloorDiv) else a - b * quotient
+            quotient = self._floor_div(a, b, state)
+            return (
+                quotient
+                if isinstance(op, ast.FloorDiv)
+                else self.binary(ast.Sub(), a, self.binary(ast.Mult(), b, quotient, node, state), node, state)
+            )
         if isinstance(op, ast.Pow):
             exponent = self._constant(b, node)
             if not 0 <= exponent <= 16:
                 raise unsupported(node, "a power with an exponent outside 0..16")
             result = self.integer(1)
             for _ in range(exponent):
-                result = result * a
+                result = self.binary(ast.Mult(), result, a, node, state)
             return result
-        if self.bits and isinstance(op, ast.BitAnd | ast.BitOr | ast.BitXor):
-            return {ast.BitAnd: a & b, ast.BitOr: a | b, ast.BitXor: a ^ b}[type(op)]
-        if self.bits and isinstance(op, ast.LShift | ast.RShift):
+        if self.width and isinstance(op, ast.BitAnd | ast.BitOr | ast.BitXor):
+            value = {ast.BitAnd: a & b, ast.BitOr: a | b, ast.BitXor: a ^ b}[type(op)]
+            if (_is_mixed(left) and (z3.is_bool(right) or _is_mixed(right))) or (_is_mixed(right) and z3.is_bool(left)):
+                setattr(value, _MIXED, True)  # bool & bool is a bool, int & anything an int: which, depends on the path
+            return value
+        if self.width and isinstance(op, ast.LShift | ast.RShift):
             self.crash_when(b < self.integer(0), state)  # ValueError: negative shift count
-            return a << b if isinstance(op, ast.LShift) else a >> b
+            if isinstance(op, ast.RShift):
+                return a >> b  # arithmetic shift: past the width, 0 or -1, as Python's
+            fits = z3.And(z3.ULT(b, self.integer(self.width - 1)), (a << b) >> b == a)
+            return self.exact(a << b, state, z3.Or(b < self.integer(0), fits))
         raise unsupported(node, f"the operator {type(op).__name__}" + ("" if self.bits else " (set smt.bits for bit operations)"))
 
     def crash_when(self, condition: Any, state: _State) -> None:
         state.crashed = self.z3.Or(state.crashed, self.z3.And(self.active(state), condition))
 
-    def _floor_div(self, a: Any, b: Any) -> Any:
+    def exact(self, value: Any, state: _State, *no_overflow: Any) -> Any:
+        """``value``, computed in words: where it would overflow them, Python's unbounded result is another
+        number, so that path is unmodelled (``unsafe``)."""
+        state.unsafe = self.z3.Or(state.unsafe, self.z3.And(self.active(state), self.z3.Not(self.z3.And(*no_overflow))))
+        return value
+
+    def _floor_div(self, a: Any, b: Any, state: _State) -> Any:
         z3 = self.z3
         zero = self.integer(0)
-        if self.bits:  # signed division truncates; step down when the signs differ and it was inexact
-            truncated = a / b
+        if self.width:  # signed division truncates; step down when the signs differ and it was inexact
+            truncated = self.exact(a / b, state, z3.Or(b == zero, z3.BVSDivNoOverflow(a, b)))
             return z3.If(z3.And(truncated * b != a, (a < zero) != (b < zero)), truncated - 1, truncated)
         return z3.If(b > zero, a / b, z3.If(b < zero, (-a) / (-b), zero))  # Z3's div floors for b > 0
 
@@ -387,17 +441,17 @@ class Translator:
             raise unsupported(node, f"a call to the local {name!r}")
         args = [self.expression(a, state) for a in node.args]
         if name in INTERPRETED and name != "range":
-            return self.builtin(name, args, node)
+            return self.builtin(name, args, node, state)
         outcome = self.call(name, args, state.depth + 1, node)
         self.crash_when(outcome.crashed, state)
         state.unsafe = self.z3.Or(state.unsafe, self.z3.And(self.active(state), outcome.unsafe))
         return outcome.value
 
-    def builtin(self, name: str, args: list[Any], node: ast.AST) -> Any:
+    def builtin(self, name: str, args: list[Any], node: ast.AST, state: _State) -> Any:
         z3 = self.z3
         if name == "abs" and len(args) == 1:
             value = self.as_int(args[0])
-            return z3.If(value < self.integer(0), -value, value)
+            return z3.If(value < self.integer(0), self.negated(value, state), value)
         if name == "bool" and len(args) == 1:
             return self.as_bool(args[0])
         if name == "int" and len(args) == 1:
@@ -437,22 +491,42 @@ def _module_bindings(node: ast.stmt) -> list[str]:
     if isinstance(node, ast.Import | ast.ImportFrom):
         if any(alias.name == "*" for alias in node.names):
             raise unsupported(node, "from ... import *")
+        modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [alias.name for alias in node.names]
+        if (isinstance(node, ast.ImportFrom) and node.level) or any(m.split(".")[0] not in sys.stdlib_module_names for m in modules):
+            raise unsupported(node, "an import of anything but the standard library")
         return [alias.asname or alias.name.split(".")[0] for alias in node.names]
     if _harmless(node):
         return []
     raise unsupported(node, f"a module-level {type(node).__name__}")
 
 
-def _check_definition(function: ast.FunctionDef) -> None:
-    """What a ``def`` runs when the module loads, and how it may be called, must be nothing the model misses."""
+def _check_definition(function: ast.FunctionDef, reserved: set[str] | frozenset[str]) -> None:
+    """What a ``def`` runs when the module loads, how it may be called, and what its locals shadow must be
+    nothing the model misses: ``reserved`` names (interpreted builtins, the module's functions) stay theirs."""
     args = function.args
     if function.decorator_list:
         raise unsupported(function, "a decorator")
     if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or args.defaults or args.kw_defaults:
         raise unsupported(function, "*args, **kwargs, keyword-only, positional-only or default parameters")
     for annotation in [a.annotation for a in args.args] + [function.returns]:
-        if annotation is not None and any(isinstance(n, ast.Call | ast.Lambda | ast.NamedExpr) for n in ast.walk(annotation)):
-            raise unsupported(annotation, "an annotation that runs code")
+        plain = isinstance(annotation, ast.Name) and annotation.id in PLAIN_ANNOTATIONS
+        if annotation is not None and not plain and not (isinstance(annotation, ast.Constant) and annotation.value is None):
+            raise unsupported(annotation, "an annotation other than a plain type name")
+    shadowing = sorted(n for n in _local_names(function) if n in reserved or n.startswith("__"))
+    if shadowing:
+        raise unsupported(function, f"a local named {shadowing[0]!r}, which the model reads as another thing")
+
+
+def _compiled_tree(source: str) -> ast.Module:
+    """The module's syntax tree, if it compiles as Python would compile it (``DoesNotCompile`` if not)."""
+    try:
+        compile(source, "<candidate>", "exec", dont_inherit=True)  # duplicate parameters, misplaced yield, __future__ braces…
+    except (SyntaxError, ValueError) as exc:
+        raise DoesNotCompile(f"{getattr(exc, 'msg', exc)} (line {getattr(exc, 'lineno', '?')})") from None
+    except (RecursionError, MemoryError):
+        raise Unsupported("code nested too deeply to translate") from None
+    tree: ast.Module = parse_python(source)
+    return tree
 
 
 def _local_names(function: ast.FunctionDef) -> frozenset[str]:

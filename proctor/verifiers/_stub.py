@@ -47,7 +47,7 @@ def main() -> None:
     try:
         with open(CANDIDATE_FILE, encoding="utf-8") as handle:
             source = handle.read()
-        exec(compile(source, CANDIDATE_FILE, "exec"), namespace)
+        exec(compile(source, CANDIDATE_FILE, "exec", dont_inherit=True), namespace)  # not the stub's own __future__ flags
     except BaseException as exc:  # noqa: BLE001  (a candidate that cannot load is reported, not raised)
         wire.send(channel, {"loaded": False, "error": describe(exc)})
         return

@@ -19,7 +19,8 @@ def test_every_canonical_solution_is_accepted_by_the_default_pipeline(namespace_
     assert len(tasks) == 164
 
     def judge(task):
-        return task.id, default_pipeline(task, namespace_sandbox).verify(task, Proposal(task_id=task.id, code=task.reference))
+        pipeline = default_pipeline(task, namespace_sandbox, seed=0)
+        return task.id, pipeline.verify(task, Proposal(task_id=task.id, code=task.reference))
 
     with ThreadPoolExecutor(4) as pool:
         verdicts = dict(pool.map(judge, tasks))
@@ -43,6 +44,18 @@ ALTERNATIVES = [json.loads(line) for line in (Path(__file__).parent / "data" / "
 validation), each checked against HumanEval's own tests: what an over-strict verifier would reject."""
 
 
+TOO_SLOW = {
+    ("HumanEval/13", "Brute force"): "trial division from min(a, b): seconds on the scaled probe where Euclid takes microseconds",
+    ("HumanEval/129", "Dynamic programming"): "quadratic in k where the reference is linear: minutes at k = 9000",
+}
+"""Correct, but asymptotically slower than the reference: beyond max(1 s, 50x) its time on large inputs, so
+rejected as too slow, by design (a candidate's time is judged against the reference's)."""
+
+
+def _too_slow(alternative):
+    return any(alternative["task_id"] == task and alternative["note"].startswith(start) for task, start in TOO_SLOW)
+
+
 @pytest.mark.slow
 def test_correct_alternatives_to_every_task_are_accepted_by_the_default_pipeline(namespace_sandbox):
     tasks = humaneval_tasks()
@@ -51,12 +64,15 @@ def test_correct_alternatives_to_every_task_are_accepted_by_the_default_pipeline
     def judge(numbered):
         number, alternative = numbered
         task = tasks[alternative["task_id"]]
-        verdict = default_pipeline(task, namespace_sandbox).verify(task, Proposal(task_id=task.id, code=alternative["solution"]))
-        return f"{task.id} #{number} ({alternative['kind']})", verdict
+        pipeline = default_pipeline(task, namespace_sandbox, seed=0)  # inputs fixed by each alternative's code
+        verdict = pipeline.verify(task, Proposal(task_id=task.id, code=alternative["solution"]))
+        return f"{task.id} #{number} ({alternative['kind']})", alternative, verdict
 
     with ThreadPoolExecutor(4) as pool:
-        verdicts = dict(pool.map(judge, enumerate(ALTERNATIVES)))
-    rejected = {name: v.detail for name, v in verdicts.items() if not v.passed}
+        judged = list(pool.map(judge, enumerate(ALTERNATIVES)))
+    slow = [name for name, a, _ in judged if _too_slow(a)]
+    assert len(slow) == len(TOO_SLOW)  # the exceptions name alternatives that exist, one each
+    rejected = {name: v.detail for name, a, v in judged if not v.passed and not _too_slow(a)}
     assert rejected == {}
     kinds = {a["kind"] for a in ALTERNATIVES}
     assert {"algorithm", "tie-breaking", "types", "validation"} <= kinds

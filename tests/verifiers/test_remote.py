@@ -35,3 +35,16 @@ def test_an_honest_candidate_passes_whether_the_stub_is_preloaded_or_shipped(pre
         assert shipped == ["candidate.py"]
     else:
         assert "proctor_stub.py" in shipped and "proctor_wire.py" in shipped
+
+
+def test_the_candidate_is_compiled_as_plain_python_not_with_the_sandboxes_own_future_flags(namespace_sandbox):
+    from proctor.models import Limits
+    from proctor.verifiers._remote import Fatal, Remote
+
+    annotated = "def f(x: NoSuchName) -> int:\n    return x\n"  # a NameError when the def runs, in plain Python
+    remote = Remote(namespace_sandbox, annotated, Limits(wall_seconds=10, cpu_seconds=10), 5.0)
+    try:
+        with pytest.raises(Fatal, match="does not load: NameError"):
+            remote.start()
+    finally:
+        remote.close()
