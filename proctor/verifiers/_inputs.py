@@ -1,21 +1,23 @@
 """Inputs beyond a task's tests, inside what its tests imply: the ``properties`` verifier's strategies.
 
-The tests' own inputs are the seeds. Two families of inputs grow from them, as EvalPlus grows
-HumanEval+ from HumanEval:
+The tests' own inputs are the seeds. Inputs grow from them, as EvalPlus grows HumanEval+ from HumanEval:
 
-- *mutants* of a seed (type-aware: an int moved by one, doubled, halved, negated where the tests
-  have negatives, or swapped for an edge value; a string or list with an item inserted, deleted,
-  replaced, duplicated or swapped, reversed, sorted, or spliced with another seed);
-- *fresh* values of the same shapes: each argument position drawn by the types the tests pass
-  there, over wider ranges than the tests' own, with the classic edge values (0, 1, 2, primes,
-  squares and their neighbours, powers of two), and lists drawn whole from one regime (all
-  negative, all positive, few distinct values, sorted) so that shapes like "every item negative"
-  are reached.
+- *probes* (``probes``), asked first as Hypothesis's explicit examples: one argument at a time becomes
+  0, 1, 2, a small square, -1, an empty, one-item, very long or all-negative sequence, a string with a
+  capital, a mark or a non-ASCII letter; and every int scaled alike by a large factor;
+- *first questions* (``first_inputs``), drawn by Python's own generator from the verification's seed,
+  so the first call a candidate sees is not one it could predict;
+- *mutants* of a seed (type-aware: an int moved by one, doubled, halved, negated, squared, or every int
+  scaled alike; a string or list with an item inserted, deleted, replaced, duplicated or swapped,
+  reversed, sorted, or spliced with another seed; strings with spaces edited word by word too);
+- *fresh* values of the same shapes: each argument position drawn by the types the tests pass there,
+  over twice their range with the classic edge values (0, 1, 2, primes, squares and their neighbours,
+  powers of two, products of primes above 20), text over a wider alphabet (``wider_alphabet``), and
+  lists drawn whole from one regime (all negative, all positive, few distinct values, sorted).
 
-What the tests never pass at an argument position is taken as outside the spec there (``Shape``):
-negative numbers unless the tests pass some, zero unless they pass zero or less, empty strings
-and collections unless they pass an empty one. Everything else the spec rules out is the task's
-``domain`` to state, and an input on which the reference raises or times out is skipped.
+Zero, empty strings and empty collections are always tried; negative numbers only where the tests pass
+some (``Shape``). Everything else a docstring rules out is the task's ``domain`` to state, and an
+input on which the reference raises or times out is skipped.
 """
 
 from __future__ import annotations
