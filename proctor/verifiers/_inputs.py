@@ -95,12 +95,13 @@ def probes(seen: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     never do."""
     first = seen[0]
     found: list[tuple[Any, ...]] = []
-    for i, value in enumerate(first):
+    for i in range(len(first)):
         values = [args[i] for args in seen]
         shape = Shape.of(values)
-        for probe in _probes_of(value, values):
-            if shape.admits(probe) and probe != value and type(probe) is type(value):
-                found.append((*first[:i], probe, *first[i + 1 :]))
+        base = max(seen, key=lambda args: len(args[i]) if type(args[i]) in (str, list, tuple) else 0)  # the fullest seed there
+        for probe in _probes_of(base[i], values):
+            if shape.admits(probe) and probe != base[i] and type(probe) is type(base[i]):
+                found.append((*base[:i], probe, *base[i + 1 :]))
     for factor in (1000, SCALES[-1]):
         scaled = tuple(a * factor if type(a) is int else a for a in first)
         if scaled != first:

@@ -198,7 +198,7 @@ class PropertiesVerifier:
         agrees = self._property(strategy, probes(seen) if seen else [], sides, search, timer, seed)
         stopped = ""
         try:
-            self._first_questions(self._remembered(task) + (first_inputs(seen, seed) if seen else []), sides, search)
+            self._first_questions((first_inputs(seen, seed) if seen else []) + self._remembered(task), sides, search)
             if search.found is None:
                 agrees()
         except CannotLoad as exc:
@@ -260,8 +260,8 @@ class PropertiesVerifier:
         return REMEMBERED.of(task) if self.seed is None else []
 
     def _first_questions(self, questions: list[tuple[Any, ...]], sides: Sides, search: _Search) -> None:
-        """Ask these first (inputs that caught earlier candidates, then a few unpredictable ones, ``first_inputs``);
-        a disagreement there is the verdict, unshrunk."""
+        """Ask these first: a few unpredictable inputs (``first_inputs``), then the ones that caught earlier
+        candidates (never first: a proposer has seen them). A disagreement there is the verdict, unshrunk."""
         for args in questions:
             try:
                 sides.compare(args)

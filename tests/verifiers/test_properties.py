@@ -117,3 +117,16 @@ def test_candidates_stalling_per_call_or_at_import_fail_in_batch_beside_other_sa
         else:
             assert properties.status == "fail" and "too slow on clamp(" in properties.detail, properties.detail
             assert properties.evidence["counterexample"]["kind"] == "slow" and properties.evidence["input"].startswith("clamp(")
+
+
+def test_an_input_that_caught_one_candidate_is_asked_first_of_every_later_one(namespace_sandbox):
+    from proctor.verifiers._properties import REMEMBERED
+
+    task = CLAMP.model_copy(update={"id": "clamp-remembered"})
+    rare = "def clamp(x, lo, hi):\n    return 0 if (x, lo, hi) == (37, -3, 7) else max(lo, min(x, hi))\n  # variant {n}\n"
+    REMEMBERED.add(task, (37, -3, 7))  # as if an earlier verification had drawn it
+    for n in range(3):  # a proposer resubmitting the same bug under new comments meets the input that caught it
+        found = _judge(namespace_sandbox, task, rare.format(n=n))
+        assert found.status == "fail" and found.evidence["input"] == "clamp(37, -3, 7)", found.detail
+    fixed = _judge(namespace_sandbox, task, rare.format(n=9), seed=1)  # fixed-seed runs (scenarios) never use the memory
+    assert fixed.passed, fixed.detail
