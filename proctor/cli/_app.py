@@ -36,15 +36,19 @@ app.command("audit")(audit)
 app.command("report")(report)
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    if version:
+def _print_version(asked: bool) -> None:
+    if asked:
         from proctor import __version__
 
         typer.echo(f"proctor {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+) -> None:
+    """Independent, external verification for self-improving AI systems."""
 
 
 def main() -> None:
@@ -60,10 +64,23 @@ def main() -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code (2)
-        import click
+    except Exception as exc:  # usage errors: typer's own bundled click raises them, and plain click's
+        code = _usage_error(exc)
+        if code is None:
+            raise
+        sys.exit(code)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+def _usage_error(exc: Exception) -> int | None:
+    """Print a usage error in one line (bare ``proctor``: its help) and return its exit status; None if it is not one."""
+    import click
+
+    if not isinstance(exc, click.ClickException | typer.TyperException) or not hasattr(exc, "format_message"):
+        return None
+    if type(exc).__name__ == "NoArgsIsHelpError":  # bare `proctor` or a group without a command: the help is the answer
+        typer.echo(exc.format_message())
+        return 2
+    context = getattr(exc, "ctx", None)
+    where = f"; see {context.command_path} --help" if context is not None else ""
+    typer.secho(f"proctor: error: {shown(exc.format_message().rstrip('.'))}{where}", err=True, fg="red")
+    return int(getattr(exc, "exit_code", 2) or 2)
