@@ -53,6 +53,7 @@ def _root(
 
 def main() -> None:
     """Run the CLI, mapping proctor's errors to one line and an exit status."""
+    _keep_hypothesis_out_of_the_working_directory()
     try:
         code = app(standalone_mode=False)  # without standalone mode, click returns typer.Exit's code
         sys.exit(code if isinstance(code, int) else 0)
@@ -69,6 +70,16 @@ def main() -> None:
         if code is None:
             raise
         sys.exit(code)
+
+
+def _keep_hypothesis_out_of_the_working_directory() -> None:
+    """Hypothesis caches (its Unicode tables) in ``./.hypothesis`` unless told otherwise; a command should not
+    leave files where it is run. Library users keep Hypothesis's own setting."""
+    import os
+    from pathlib import Path
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "proctor" / "hypothesis"
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache))
 
 
 def _usage_error(exc: Exception) -> int | None:

@@ -120,16 +120,22 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line, payload decoded."),
 ) -> None:
     """List a ledger's entries in order: number, time, kind, run and a one-line summary."""
+    from proctor.ledger import EVENT_KINDS
+
+    unknown = sorted(set(kinds) - set(EVENT_KINDS))
+    if unknown:
+        raise InputError(f"--kind {unknown[0]!r} is no kind of entry (kinds: {', '.join(EVENT_KINDS)})")
     damaged = []
     with open_ledger(ledger) as book:
         for count, entry in enumerate(book.entries(start=since, run=run, kinds=kinds or None), 1):
+            if limit and count > limit:  # one more exists than was asked for: say so, never stop silently
+                typer.echo(f"… more entries follow from {entry.seq}: --since {entry.seq} shows the next, --limit 0 all", err=True)
+                break
             try:
                 _show_entry(entry, as_json)
             except IntegrityError:  # shown as it is, and named below: show is how one looks at damage
                 damaged.append(entry.seq)
                 _show_damaged(entry, as_json)
-            if limit and count >= limit:
-                break
     if damaged:
         listed = ", ".join(map(str, damaged[:10])) + (" …" if len(damaged) > 10 else "")
         typer.secho(f"proctor: damaged entries: {listed}; run `proctor audit {ledger}` to see what changed", err=True, fg="red")

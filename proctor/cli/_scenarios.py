@@ -138,6 +138,8 @@ def report(
         raise InputError("say where the report goes with -o DIR (or print the metrics with --json)")
     if not ledger.exists():
         raise InputError(f"{ledger}: no such ledger")
+    if output is not None and output.exists() and not output.is_dir():
+        raise InputError(f"{output}: exists and is not a directory; -o names the directory the report is written into")
     _summarise(ledger, output, as_json, table=False)
 
 

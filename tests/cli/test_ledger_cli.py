@@ -251,3 +251,26 @@ def test_verify_and_run_sign_their_checkpoints_with_key(tmp_path):
     done = proctor("audit", book, "--trusted-key", public, "--json")
     assert done.returncode == 0, done.stdout
     assert json.loads(done.stdout)["integrity"]["signed_checkpoints"] == 2
+
+
+def test_show_says_when_more_entries_follow_than_it_printed_and_refuses_an_unknown_kind(verified_ledger):
+    shown = proctor("ledger", "show", str(verified_ledger), "--limit", "2")
+    assert shown.returncode == 0 and len(shown.stdout.splitlines()) == 2
+    assert "more entries follow from 3" in shown.stderr and "--limit 0" in shown.stderr
+    everything = proctor("ledger", "show", str(verified_ledger), "--limit", "0")
+    assert everything.returncode == 0 and "more entries follow" not in everything.stderr
+    bogus = proctor("ledger", "show", str(verified_ledger), "--kind", "bogus")
+    assert bogus.returncode == 2 and "'bogus' is no kind of entry" in bogus.stderr and "verdict" in bogus.stderr
+
+
+def test_commands_leave_no_hypothesis_cache_where_they_run(tmp_path):
+    (tmp_path / "c.py").write_text("def flip_case(string):\n    return string.swapcase()\n")
+    done = proctor("verify", "humaneval:HumanEval/27", str(tmp_path / "c.py"), cwd=tmp_path)
+    assert done.returncode == 0 and not (tmp_path / ".hypothesis").exists()
+
+
+def test_report_refuses_an_output_that_is_a_file_in_one_line(verified_ledger, tmp_path):
+    (tmp_path / "taken").write_text("keep me")
+    done = proctor("report", str(verified_ledger), "-o", str(tmp_path / "taken"))
+    assert done.returncode == 2 and "is not a directory" in done.stderr and "Traceback" not in done.stderr
+    assert (tmp_path / "taken").read_text() == "keep me"
