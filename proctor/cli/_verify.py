@@ -20,7 +20,7 @@ from proctor.cli._sandbox import BACKEND_HELP, UNSAFE_HELP, open_sandbox
 from proctor.errors import InputError
 
 if TYPE_CHECKING:
-    from proctor.models import Decision, Proposal, Task, Verdict
+    from proctor.models import Proposal, Task, Verdict
     from proctor.sandboxes import Sandbox
     from proctor.verifiers import Verifier
 
@@ -118,20 +118,14 @@ def _recording(path: Path | None, key: Path | None, config: dict[str, Any]) -> I
         results = Counter[str]()
 
         def record(task: Task, proposal: Proposal, verdict: Verdict) -> None:
-            recorder.task(task)
-            recorder.cycle(proposal, None, [verdict], _decision(proposal, verdict))
+            from proctor.loop import settle
+
+            settle(task, proposal, verdict, recorder)  # the decision rule of gate(), the loop and the integrations
             results[verdict.status] += 1
 
         yield record
         recorder.end({"proposals": sum(results.values()), "statuses": dict(results)})
     typer.echo(f"recorded run {recorder.run} in {path}", err=True)
-
-
-def _decision(proposal: Proposal, verdict: Verdict) -> Decision:
-    from proctor.models import Decision
-
-    reason = f"{verdict.verifier}: {verdict.status}: {verdict.detail}"[:500]
-    return Decision(proposal_id=proposal.id, outcome="accept" if verdict.passed else "reject", regime="external", reason=reason)
 
 
 def _read_candidate(path: Path) -> str:

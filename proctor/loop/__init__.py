@@ -12,7 +12,7 @@ from proctor.loop._graph import LoopState, build_graph
 from proctor.loop._llama import LlamaProposer, LlamaServer
 from proctor.loop._policy import APPROVAL_POLICIES, REGIMES, ApprovalPolicy, Budget, Regime, decide
 from proctor.loop._proposer import Feedback, Proposer, ScriptedProposer, make_proposer, proposer_names, register_proposer
-from proctor.loop._run import GateResult, Loop, PendingApproval, RunResult, agate, arun_loop, gate, run_loop
+from proctor.loop._run import GateResult, Loop, PendingApproval, RunResult, agate, arun_loop, gate, run_loop, settle
 from proctor.loop._simulated import Profile, SimulatedProposer
 
 __all__ = [
@@ -45,4 +45,5 @@ __all__ = [
     "proposer_names",
     "register_proposer",
     "run_loop",
+    "settle",
 ]

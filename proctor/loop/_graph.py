@@ -190,9 +190,15 @@ def _resolve(source: VerifierSource, task: Task) -> Verifier:
 
 
 def guarded_verify(verifier: Verifier, task: Task, proposal: Proposal) -> Verdict:
-    """``verifier``'s verdict; a verifier that raises gives ``error``, which is never accepted."""
+    """``verifier``'s verdict; a verifier that raises gives ``error``, which is never accepted.
+
+    ``UnavailableError`` (the sandbox is gone) is not the candidate's verdict and goes up: the run
+    stops there, records nothing for the proposal, and resumes from the same step.
+    """
     try:
         return verifier.verify(task, proposal)
+    except UnavailableError:
+        raise
     except Exception as exc:  # noqa: BLE001  (broken machinery is recorded as error, never as a pass)
         return Verdict(
             verifier=getattr(verifier, "id", type(verifier).__name__),

@@ -262,16 +262,33 @@ def gate(
     task, proposal, claim (if given), verdict and decision are recorded under ``recorder``'s
     run. Without a claim, the ``self`` and ``hybrid`` regimes never accept.
     """
-    said = claim or SelfReport(proposal_id=proposal.id, claimed="unknown", confidence=0.0, method="assumed", detail="no claim given")
+    said = _said(proposal, claim)
     verdict = None if regime == "hybrid" and said.claimed != "pass" else guarded_verify(verifier, task, proposal)
-    decision = decide(regime, proposal, said, verdict, None)
+    return settle(task, proposal, verdict, recorder, claim=claim, regime=regime)
+
+
+def settle(
+    task: Task,
+    proposal: Proposal,
+    verdict: Verdict | None,
+    recorder: Recorder,
+    *,
+    claim: SelfReport | None = None,
+    regime: Regime = "external",
+) -> GateResult:
+    """``gate``'s decision and record for a verdict reached elsewhere (verified in parallel, say): one rule for both."""
+    decision = decide(regime, proposal, _said(proposal, claim), verdict, None)
     if decision.outcome == "retry":
         decision = decision.model_copy(update={"outcome": "reject"})
-    recorder.start({"command": "gate", "regime": regime})
+    recorder.start({"command": "gate", "regime": regime})  # a run already started keeps its own run_start
     recorder.task(task)
     recorder.cycle(proposal, claim, [verdict] if verdict else [], decision)
     feedback = Feedback.from_verdict(verdict, proposal.attempt + 1) if verdict and not verdict.passed else None
     return GateResult(decision, verdict, feedback)
+
+
+def _said(proposal: Proposal, claim: SelfReport | None) -> SelfReport:
+    return claim or SelfReport(proposal_id=proposal.id, claimed="unknown", confidence=0.0, method="assumed", detail="no claim given")
 
 
 async def agate(*args: Any, **kwargs: Any) -> GateResult:

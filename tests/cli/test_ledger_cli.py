@@ -274,3 +274,23 @@ def test_report_refuses_an_output_that_is_a_file_in_one_line(verified_ledger, tm
     done = proctor("report", str(verified_ledger), "-o", str(tmp_path / "taken"))
     assert done.returncode == 2 and "is not a directory" in done.stderr and "Traceback" not in done.stderr
     assert (tmp_path / "taken").read_text() == "keep me"
+
+
+def test_verify_with_a_ledger_decides_as_gate_does(verified_ledger, tmp_path, namespace_sandbox):
+    from proctor.ledger import Ledger, Recorder
+    from proctor.loop import gate
+    from proctor.models import Proposal
+    from proctor.tasks import load_task_file
+    from proctor.verifiers import named_pipeline
+
+    with Ledger(verified_ledger, readonly=True) as book:
+        by_cli = [(e.data["outcome"], e.data["reason"]) for e in book.entries(kinds=["decision"])]
+    task = load_task_file(tmp_path / "t.toml")["inc"]
+    expected = []
+    with Ledger(tmp_path / "g.ledger") as book:
+        for name in ("good.py", "bad.py"):
+            proposal = Proposal(task_id=task.id, code=(tmp_path / name).read_text())
+            decided = gate(task, proposal, named_pipeline(["hack_scan", "tests"], namespace_sandbox), Recorder(book)).decision
+            expected.append((decided.outcome, decided.reason))
+    assert [outcome for outcome, _ in by_cli] == [outcome for outcome, _ in expected] == ["accept", "reject"]
+    assert [reason.split(" — ")[0] for _, reason in by_cli] == [reason.split(" — ")[0] for _, reason in expected]

@@ -170,3 +170,31 @@ def test_a_kill_between_a_steps_writes_and_its_checkpoint_still_resumes(pipeline
     result = run_loop([INC, DOUBLE], ScriptedProposer(script), pipeline, ledger, run="r")
     assert result.outcomes == {"inc": "accepted", "double": "accepted"}
     assert [e.data["outcome"] for e in entries(ledger, "r", "decision")] == ["accept", "accept"]
+
+
+def test_a_sandbox_outage_stops_the_run_without_blaming_the_candidate_and_it_resumes(pipeline, tmp_path):
+    from proctor.errors import SandboxUnavailable
+
+    ledger, state = tmp_path / "l.ledger", tmp_path / "l.state"
+    outage = {"on": True}
+
+    def flaky(task):
+        verifier = pipeline(task)
+
+        class Down:
+            id, version = verifier.id, verifier.version
+
+            def verify(self, task, proposal):
+                if outage["on"]:
+                    raise SandboxUnavailable("the sandbox went away")
+                return verifier.verify(task, proposal)
+
+        return Down()
+
+    script = {"inc": [GOOD["inc"]], "double": [GOOD["double"]]}
+    with pytest.raises(SandboxUnavailable):
+        run_loop([INC, DOUBLE], ScriptedProposer(script), flaky, ledger, run="r", state=state)
+    assert entries(ledger, "r", "verdict") == [] and entries(ledger, "r", "decision") == []  # nothing held against the candidate
+    outage["on"] = False
+    result = run_loop([INC, DOUBLE], ScriptedProposer(script), flaky, ledger, run="r", state=state)
+    assert result.outcomes == {"inc": "accepted", "double": "accepted"} and result.ended
