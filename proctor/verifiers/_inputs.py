@@ -123,7 +123,8 @@ def _probes_of(value: Any, values: list[Any]) -> list[Any]:
     rebuild: Any = "".join if kind is str else kind
     found = [rebuild([]), rebuild(items[:1]), rebuild(items[::-1]), rebuild(sorted_if_possible(items))]
     if kind is str:
-        found += [value[:1].swapcase() + value[1:], value + "!", value + "é"]
+        middle = len(value) // 2  # a non-ASCII letter in the middle keeps a palindrome one
+        found += [value[:1].swapcase() + value[1:], value + "!", "é", value[:middle] + "é" + value[middle + (len(value) % 2) :]]
     if items:
         found.append(rebuild(items * (LONG // len(items) + 1)))
     every_item = [x for v in values if type(v) is kind for x in v]

@@ -40,8 +40,12 @@ def test_a_quick_run_records_every_cell_whole_with_oracle_truth(quick_run, name)
 def test_gv_gap_self_verification_degrades_with_overconfidence_while_external_holds(quick_run):
     _, metrics = quick_run("gv-gap")
     cells = cells_by(metrics)
-    for profile in ("oc-0.1", "oc-0.9"):
-        assert mean(cells[(profile, "external", 1)], "precision") >= mean(cells[(profile, "self", 1)], "precision")
+    # The external regime holds: its precision does not move with the proposer's overconfidence (the claims never
+    # decide there), and beats self-verification where the claims are unreliable. At low overconfidence an honest
+    # self-check may match or beat it: the loop's verifiers are HumanEval's own tests, which the oracle's property
+    # tests show to accept some wrong answers.
+    assert mean(cells[("oc-0.1", "external", 1)], "precision") == mean(cells[("oc-0.9", "external", 1)], "precision")
+    assert mean(cells[("oc-0.9", "external", 1)], "precision") > mean(cells[("oc-0.9", "self", 1)], "precision")
     assert mean(cells[("oc-0.9", "self", 1)], "claim_far") > mean(cells[("oc-0.1", "self", 1)], "claim_far")
     assert mean(cells[("oc-0.9", "self", 1)], "precision") < mean(cells[("oc-0.1", "self", 1)], "precision")
     assert mean(cells[("oc-0.9", "none", 1)], "gv_gap") == 0.0  # accepting the first proposal filters nothing
