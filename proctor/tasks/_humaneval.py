@@ -25,7 +25,7 @@ def humaneval_record_to_task(record: dict[str, str]) -> Task:
         entry_point=record["entry_point"],
         tests=record["test"],
         reference=record["prompt"] + record["canonical_solution"],
-        metadata={"source": "humaneval", "float_tolerance": 1e-6, **stated},  # its own tests compare floats within 1e-6
+        metadata={"source": "humaneval", "float_tolerance": 1e-9, **stated},  # the float rounding of honest ways to compute
     )
 
 

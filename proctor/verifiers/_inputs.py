@@ -151,17 +151,18 @@ class Shape:
         return type(value) not in (int, float) or value >= 0 or self.negatives
 
 
-def like(values: Sequence[Any]) -> Strategy:
-    """Values shaped like ``values``: for each type among them, that type over a wider range."""
+def like(values: Sequence[Any], nested: bool = False) -> Strategy:
+    """Values shaped like ``values``: for each type among them, that type over a wider range. ``nested``:
+    the values are items inside the arguments, where an empty container the tests pass may hold things."""
     from hypothesis import strategies as st
 
     by_type: dict[type, list[Any]] = {}
     for value in values:
         by_type.setdefault(type(value), []).append(value)
-    return st.one_of(*(_like_type(kind, members) for kind, members in by_type.items()))
+    return st.one_of(*(_like_type(kind, members, nested) for kind, members in by_type.items()))
 
 
-def _like_type(kind: type, values: list[Any]) -> Strategy:
+def _like_type(kind: type, values: list[Any], nested: bool = False) -> Strategy:
     from hypothesis import strategies as st
 
     if kind is bool:
@@ -173,9 +174,9 @@ def _like_type(kind: type, values: list[Any]) -> Strategy:
     if kind is str:
         return text_like(values)
     if kind in (list, tuple, set, frozenset):
-        return collections_like(kind, values)
+        return collections_like(kind, values, nested)
     if kind is dict:
-        return dicts_like(values)
+        return dicts_like(values, nested)
     if kind is bytes:
         return st.binary(max_size=max(len(v) for v in values) + 2)
     return st.sampled_from(values)
@@ -244,16 +245,16 @@ def wider_alphabet(values: list[str]) -> list[str]:
     return sorted(seen | {c.swapcase() for c in seen if c.isalpha() and len(c.swapcase()) == 1} | set(" 7!éÉ"))
 
 
-def collections_like(kind: type, values: list[Any]) -> Strategy:
+def collections_like(kind: type, values: list[Any], nested: bool = False) -> Strategy:
     """Lists (tuples, sets) of items like the tests' items, each drawn whole from one regime."""
     from hypothesis import strategies as st
 
     sizes = [len(v) for v in values]
     items = [item for v in values for item in v]
     if kind is tuple and len(set(sizes)) == 1 and sizes[0]:
-        return st.tuples(*(like([v[i] for v in values]) for i in range(sizes[0])))  # a record of fixed shape
-    if not items:
-        return st.just(kind())
+        return st.tuples(*(like([v[i] for v in values], nested=True) for i in range(sizes[0])))  # a record of fixed shape
+    if not items:  # an empty item the tests pass ("any python values") may as well hold some
+        return st.one_of(st.just(kind()), st.lists(_small_values(), max_size=3).map(kind)) if nested else st.just(kind())
     longest = max(max(sizes) + 4, 8)
     lists = st.one_of(*(st.lists(item, max_size=longest) for item in _item_regimes(items)), _few_distinct(items, longest))
     lists = st.one_of(lists, lists.map(sorted_if_possible))
@@ -265,7 +266,7 @@ def _item_regimes(items: list[Any]) -> list[Strategy]:
     positive ones where the tests mix signs (a running maximum started at 0 fails only on the first)."""
     from hypothesis import strategies as st
 
-    regimes = [like(items)]
+    regimes = [like(items, nested=True)]
     numbers = [i for i in items if type(i) in (int, float)]
     if numbers and len(numbers) == len(items) and min(numbers) < 0 < max(numbers):
         if all(type(i) is int for i in numbers):
@@ -281,7 +282,7 @@ def _few_distinct(items: list[Any], longest: int) -> Strategy:
     """Lists made of one to three distinct values, repeated: ties, duplicates and runs."""
     from hypothesis import strategies as st
 
-    pool = st.lists(like(items), min_size=1, max_size=3)
+    pool = st.lists(like(items, nested=True), min_size=1, max_size=3)
     return pool.flatmap(functools.partial(_repeated, longest=longest))
 
 
@@ -291,14 +292,23 @@ def _repeated(chosen: list[Any], longest: int) -> Strategy:
     return st.lists(st.sampled_from(chosen), min_size=1, max_size=longest)
 
 
-def dicts_like(values: list[dict[Any, Any]]) -> Strategy:
+def dicts_like(values: list[dict[Any, Any]], nested: bool = False) -> Strategy:
     from hypothesis import strategies as st
 
     keys = [k for v in values for k in v]
     if not keys:
-        return st.just({})
+        return (
+            st.one_of(st.just({}), st.dictionaries(st.text("ab", max_size=2), _small_values(), max_size=2)) if nested else st.just({})
+        )
     items = [x for v in values for x in v.values()]
-    return st.dictionaries(like(keys), like(items), max_size=max(len(v) for v in values) + 3)
+    return st.dictionaries(like(keys, nested=True), like(items, nested=True), max_size=max(len(v) for v in values) + 3)
+
+
+def _small_values() -> Strategy:
+    """What an empty container inside the arguments may hold: small ints, None, short text."""
+    from hypothesis import strategies as st
+
+    return st.one_of(st.integers(-3, 10), st.none(), st.text("ab", max_size=2))
 
 
 def sorted_if_possible(values: list[Any]) -> list[Any]:
