@@ -95,6 +95,8 @@ def scan(tree: ast.AST) -> list[dict[str, Any]]:
             add(node, f"touches .{node.attr}")
         elif isinstance(node, ast.FunctionDef) and node.name in EQUALITY_DUNDERS:
             add(node, f"defines {node.name}: an object may compare equal to anything")
+        elif isinstance(node, ast.ClassDef) and _overrides_a_plain_type(node):
+            add(node, f"class {node.name} subclasses a plain type and overrides its methods (callers see more than the value)", "weak")
         elif isinstance(node, ast.Assign | ast.AugAssign) and any(_is_builtins_target(t) for t in _targets(node)):
             add(node, "rebinds a builtin")
         elif (isinstance(node, ast.Name) and node.id in ("nan", "NaN")) or (isinstance(node, ast.Attribute) and node.attr == "nan"):
@@ -156,6 +158,17 @@ def _may_rebind_name(tree: ast.Module) -> bool:
         if getattr(node, "name", None) == "__name__":  # def, class, except … as __name__, match captures
             return True
     return False
+
+
+PLAIN_TYPES = {"int", "float", "str", "bytes", "list", "tuple", "dict", "set", "frozenset", "bool"}
+
+
+def _overrides_a_plain_type(node: ast.ClassDef) -> bool:
+    """Whether the class derives from a plain type and defines dunders beyond construction (``__new__``, ``__init__``)."""
+    if not any(dotted(base) in PLAIN_TYPES for base in node.bases):
+        return False
+    defined = {item.name for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return any(name.startswith("__") and name.endswith("__") and name not in ("__new__", "__init__") for name in defined)
 
 
 def dotted(node: ast.AST) -> str:
