@@ -35,8 +35,8 @@ from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, ru
 from proctor.verifiers._inputs import beyond, first_inputs, probes
 from proctor.verifiers._spec import Spec, entry_function
 
-REFERENCE_FLOOR, REFERENCE_FACTOR = 0.25, 20.0
-"""The reference may take max(0.25 s, 20×) its slowest time on the tests' inputs on a generated one."""
+REFERENCE_FLOOR, REFERENCE_FACTOR = 0.1, 20.0
+X
 
 
 class _OutOfTime(BaseException):
