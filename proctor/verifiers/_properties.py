@@ -36,7 +36,7 @@ from proctor.verifiers._inputs import beyond, first_inputs, probes
 from proctor.verifiers._spec import Spec, entry_function
 
 REFERENCE_FLOOR, REFERENCE_FACTOR = 0.1, 20.0
-X
+"""The reference may take max(0.1 s, 20×) its slowest time on the tests' inputs on a generated one."""
 
 
 class _OutOfTime(BaseException):
