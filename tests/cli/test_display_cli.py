@@ -113,3 +113,19 @@ def test_approve_marks_bidi_characters_in_the_code_and_records_the_warning(tmp_p
     with Ledger(tmp_path / "a.ledger", readonly=True) as book:
         (approval,) = [e.data for e in book.entries(kinds=["approval"])]
     assert approval["approved"] and any("U+202E" in w for w in approval["warnings"])
+
+
+def test_run_progress_and_summary_and_a_suites_text_are_escaped(tmp_path):
+    evil_id = "inc\x1b[2K\u202e"
+    (tmp_path / "t.toml").write_text(TASK.replace('id = "inc"', f"id = {json.dumps(evil_id)}"))
+    proposer = "simulated:competence=1,overconfidence=0,hack=0,seed=0"
+    code, output = in_terminal("run", "t.toml", "-p", proposer, "--ledger", "r.ledger", cwd=tmp_path)
+    assert code == 0 and "run " in output
+    # the progress bar redraws itself with its own cursor movements; the task id's never reach the terminal raw
+    assert "inc\x1b" not in output and "\u202e" not in output and "inc\\x1b[2K" in output
+    from proctor.scenarios._suite import SHIPPED
+
+    text = (SHIPPED / "smt.toml").read_text().replace('"../tasks/', f'"{SHIPPED.parent}/tasks/')
+    (tmp_path / "s.toml").write_text(text.replace('description = """', r'description = """\u001b]52;c;ZXZpbA==\u0007 \u202e', 1))
+    code, output = in_terminal("scenarios", "show", "s.toml", cwd=tmp_path)
+    assert code == 0 and [r for r in RAW if r in output] == [] and "\\x1b]52" in output and "\\u202e" in output
