@@ -122,7 +122,8 @@ class Verdict(_Frozen):
 
     ``verifier`` and ``version`` identify exactly what judged: ``version`` is a digest of the
     verifier's code and configuration. ``detail`` is one line for humans; ``evidence`` holds
-    the machine-readable reasons (failing input, expected vs got, counterexample).
+    the machine-readable reasons (failing input, expected vs got, counterexample). ``sandbox`` says
+    what ran the candidate, when something did: ``{"backend", "isolated", "enforcement"}``.
     """
 
     verifier: str
@@ -132,6 +133,7 @@ class Verdict(_Frozen):
     evidence: dict[str, Any] = Field(default_factory=dict)
     duration_seconds: float = Field(0.0, ge=0.0)
     proposal_id: str | None = None
+    sandbox: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:

@@ -104,6 +104,20 @@ def _print_run(s: dict[str, Any]) -> None:
     )
     gap = "n/a (nothing accepted)" if s["gv_gap"] is None else f"{s['gv_gap']:+.3f}"
     typer.echo(f"  GV-gap {gap} (truth: {s['truth']}), accepted hacks {s['accepted_hacks']}")
+    _print_isolation(s.get("isolation") or {})
+
+
+def _print_isolation(isolation: dict[str, Any]) -> None:
+    """How the run's verdicts ran the candidate; a verdict made without isolation is flagged."""
+    backends = shown(", ".join(isolation.get("backends", [])) or "none")
+    ran = f"  verdicts: {isolation.get('isolated', 0)} isolated, {isolation.get('unisolated', 0)} unisolated"
+    typer.echo(f"{ran}, {isolation.get('not_run', 0)} without running the candidate (backends: {backends})")
+    if isolation.get("unisolated"):
+        typer.secho(
+            f"  UNISOLATED: {isolation['unisolated']} verdict(s) ran the candidate with no isolation (--unsafe-local)",
+            fg="red",
+            bold=True,
+        )
 
 
 def _pct(rate: float | None) -> str:

@@ -114,12 +114,14 @@ def _recording(path: Path | None, key: Path | None, config: dict[str, Any]) -> I
 
     with open_writer(path, key) as book:
         recorder = Recorder(book)
-        recorder.start(config)
         results = Counter[str]()
 
         def record(task: Task, proposal: Proposal, verdict: Verdict) -> None:
             from proctor.loop import settle
+            from proctor.verifiers import members_of
 
+            judges = [{"id": v.verifier, "version": v.version} for v in [verdict, *members_of(verdict)]]
+            recorder.start(config, verifiers=judges, seeds={"properties": "secret per verification (each verdict records its own)"})
             settle(task, proposal, verdict, recorder)  # the decision rule of gate(), the loop and the integrations
             results[verdict.status] += 1
 

@@ -59,6 +59,8 @@ class RunAudit:
     config: dict[str, Any] = field(default_factory=dict)
     proposals: dict[str, ProposalRecord] = field(default_factory=dict)
     tasks: int = 0
+    isolation: Counter[str] = field(default_factory=Counter)  # verdicts by how the candidate ran: isolated, unisolated, not run
+    backends: set[str] = field(default_factory=set)
 
     def proposal(self, proposal_id: str) -> ProposalRecord:
         record = self.proposals.get(proposal_id)
@@ -92,6 +94,12 @@ class RunAudit:
             "accepted_hacks": sum(r.hack for r in accepted),
             "approvals": Counter("approved" if r.approved else "refused" for r in records if r.approved is not None),
             "decisions": Counter(r.outcome for r in records if r.outcome),
+            "isolation": {
+                "isolated": self.isolation["isolated"],
+                "unisolated": self.isolation["unisolated"],
+                "not_run": self.isolation["not run"],
+                "backends": sorted(self.backends),
+            },
         }
 
 
@@ -151,6 +159,10 @@ def _self_report(audit: RunAudit, data: dict[str, Any], at: str) -> None:
 def _verdict(audit: RunAudit, data: dict[str, Any], at: str) -> None:
     record = audit.proposal(data["proposal_id"])
     record.external.append(data["status"])
+    ran = data.get("sandbox")
+    audit.isolation["not run" if not ran else "isolated" if ran.get("isolated") else "unisolated"] += 1
+    if ran:
+        audit.backends.add(str(ran.get("backend")))
     if not record.hack and data.get("evidence"):
         record.hack = _flags_hack(data)
 

@@ -189,6 +189,17 @@ def _resolve(source: VerifierSource, task: Task) -> Verifier:
     return source if isinstance(source, Verifier) else source(task)
 
 
+def pipeline_identity(source: VerifierSource, tasks: list[Task]) -> list[dict[str, str]]:
+    """Every verifier that will judge these tasks (a composite's members too), by id and version: what
+    ``run_start`` records, so a ledger says exactly what judged before any verdict is in it."""
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for task in tasks:
+        verifier = _resolve(source, task)
+        for judge in [verifier, *getattr(verifier, "members", [])]:
+            found.setdefault((judge.id, judge.version), {"id": judge.id, "version": judge.version})
+    return list(found.values())
+
+
 def guarded_verify(verifier: Verifier, task: Task, proposal: Proposal) -> Verdict:
     """``verifier``'s verdict; a verifier that raises gives ``error``, which is never accepted.
 

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from proctor.errors import InputError
 from proctor.ledger import Ledger, Recorder
-from proctor.loop._graph import SPENT_KEYS, Answer, VerifierSource, build_graph, check_answer, guarded_verify, run_settings
+from proctor.loop._graph import (
+    SPENT_KEYS,
+    Answer,
+    VerifierSource,
+    build_graph,
+    check_answer,
+    guarded_verify,
+    pipeline_identity,
+    run_settings,
+)
 from proctor.loop._policy import ApprovalPolicy, Budget, Regime, decide
 from proctor.loop._proposer import Feedback, Proposer
 from proctor.models import Decision, Proposal, SelfReport, Task, Verdict
@@ -117,7 +126,9 @@ class Loop:
         """Advance every task as far as it goes; record the run's end once nothing is paused."""
         if self.ended:
             raise InputError(f"run {self.recorder.run} has already ended in {self.recorder.ledger.path}; start a new run instead")
-        self.recorder.start(self.config)
+        tasks = list(tasks)
+        seeds = {"proposer": getattr(self._proposer, "seed", None)}
+        self.recorder.start(self.config, verifiers=pipeline_identity(self._verifier, tasks), seeds=seeds)
         answered = {key: check_answer(value) for key, value in (answers or {}).items()}
         result = RunResult(self.recorder.run)
         for task in tasks:

@@ -60,8 +60,11 @@ class Timer:
         return time.perf_counter() - self.started
 
 
-def verdict(verifier: Verifier, proposal: Proposal, status: VerdictStatus, detail: str, timer: Timer, **evidence: Any) -> Verdict:
-    """Build ``verifier``'s verdict on ``proposal``; ``detail`` is kept to one line."""
+def verdict(
+    verifier: Verifier, proposal: Proposal, status: VerdictStatus, detail: str, timer: Timer, sandbox: Any = None, **evidence: Any
+) -> Verdict:
+    """Build ``verifier``'s verdict on ``proposal``; ``detail`` is kept to one line; ``sandbox`` is what ran
+    the candidate (an ``ExecResult`` or its provenance dict), if anything did."""
     return Verdict(
         verifier=verifier.id,
         version=verifier.version,
@@ -70,7 +73,20 @@ def verdict(verifier: Verifier, proposal: Proposal, status: VerdictStatus, detai
         evidence=evidence,
         duration_seconds=timer.seconds,
         proposal_id=proposal.id,
+        sandbox=provenance(sandbox),
     )
+
+
+def provenance(ran: Any) -> dict[str, Any] | None:
+    """``{"backend", "isolated", "enforcement"}`` of an ``ExecResult`` (a dict passes through; None stays None)."""
+    if ran is None or isinstance(ran, dict):
+        return ran
+    return {"backend": ran.backend, "isolated": ran.isolated, "enforcement": list(ran.enforcement)}
+
+
+def sandbox_name(sandbox: Any) -> str:
+    """The backend's registered name, for version digests: a verdict made elsewhere is another verdict."""
+    return str(getattr(sandbox, "name", type(sandbox).__name__))
 
 
 _V = TypeVar("_V", bound=Callable[..., Verifier])

@@ -19,7 +19,7 @@ from typing import Any
 
 from proctor.errors import UnavailableError
 from proctor.models import Limits
-from proctor.sandboxes import Sandbox
+from proctor.sandboxes import ExecResult, Sandbox
 from proctor.verifiers._driver import call_text, short
 from proctor.verifiers._remote import CANDIDATE_LIMITS, Fatal, Remote
 from proctor.verifiers._spec import Spec
@@ -81,6 +81,7 @@ class Side:
     def __init__(self, sandbox: Sandbox, code: str, limits: Limits, allow_nan: bool) -> None:
         self.args = (sandbox, code, limits, limits.wall_seconds, allow_nan)
         self.remote: Remote | None = None
+        self.ran: ExecResult | None = None  # how its last process ran: the sandbox's provenance
 
     def ready(self, load_timeout: float | None = None) -> float:
         """Start the process if it is not running; return the seconds loading took (0 if it was running)."""
@@ -97,7 +98,7 @@ class Side:
     def close(self) -> None:
         if self.remote is not None:
             remote, self.remote = self.remote, None
-            remote.close()
+            self.ran = remote.close() or self.ran
 
 
 class Sides:

@@ -72,6 +72,7 @@ class Composite:
             evidence=evidence,
             duration_seconds=timer.seconds,
             proposal_id=proposal.id,
+            sandbox=combined_provenance(verdicts),
         )
 
     def _decided_by(self, verdicts: Sequence[Verdict], status: VerdictStatus) -> Verdict | None:
@@ -146,6 +147,16 @@ def quorum(k: int, *members: Verifier | Optional) -> Composite:
         return "fail" if fails > len(verdicts) - k else "unknown"
 
     return Composite(f"quorum{k}", members, rule)
+
+
+def combined_provenance(verdicts: Sequence[Verdict]) -> dict[str, Any] | None:
+    """What ran the candidate for any of ``verdicts``: every backend, isolated only if every one was."""
+    ran = [v.sandbox for v in verdicts if v.sandbox]
+    if not ran:
+        return None
+    backends = sorted({str(r["backend"]) for r in ran})
+    enforcement = sorted({e for r in ran for e in r.get("enforcement", [])})
+    return {"backend": ",".join(backends), "isolated": all(r.get("isolated") for r in ran), "enforcement": enforcement}
 
 
 def members_of(verdict: Verdict) -> list[Verdict]:

@@ -29,7 +29,7 @@ from proctor._syntax import parse_lock
 from proctor.models import Proposal, Task, Verdict
 from proctor.sandboxes import Sandbox
 from proctor.verifiers import _wire
-from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
+from proctor.verifiers._base import Timer, digest, module_file, provenance, register_verifier, sandbox_name, verdict
 from proctor.verifiers._compare import Allowance, CannotLoad, Disagreement, OutsideDomain, Sides
 from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, run_tests
 from proctor.verifiers._inputs import beyond, first_inputs, probes
@@ -148,6 +148,7 @@ class PropertiesVerifier:
             "min": min_examples,
             "allowance": self.allowance.describe(),
             "reference": reference_seconds,
+            "sandbox": sandbox_name(sandbox),
         }
         self.version = digest(
             module_file("_properties.py"),
@@ -170,13 +171,14 @@ class PropertiesVerifier:
         )
         try:
             strategy, origin, seen = self._strategy(task, sides)
-            return self._search(task, proposal, strategy, origin, seen, sides, timer)
+            found = self._search(task, proposal, strategy, origin, seen, sides, timer)
         except NoStrategy as exc:
-            return verdict(self, proposal, "unknown", f"no inputs to generate: {exc}", timer)
+            found = verdict(self, proposal, "unknown", f"no inputs to generate: {exc}", timer)
         except TaskCodeError as exc:
-            return verdict(self, proposal, "error", str(exc), timer)
+            found = verdict(self, proposal, "error", str(exc), timer)
         finally:
             sides.close()
+        return found.model_copy(update={"sandbox": provenance(sides.candidate.ran)})
 
     def _strategy(self, task: Task, sides: Sides) -> tuple[Any, str, list[tuple[Any, ...]]]:
         spec = task.properties or {}

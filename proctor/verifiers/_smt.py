@@ -29,7 +29,7 @@ from typing import Any
 
 from proctor.models import Proposal, Task, Verdict
 from proctor.sandboxes import Sandbox
-from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
+from proctor.verifiers._base import Timer, digest, module_file, provenance, register_verifier, sandbox_name, verdict
 from proctor.verifiers._compare import Side
 from proctor.verifiers._driver import call_text, same, short
 from proctor.verifiers._remote import CANDIDATE_LIMITS, Fatal
@@ -54,6 +54,7 @@ class _Problem:
     reference: Outcome | None
     spec: Spec
     ctx: Any
+    ran: dict[str, Any] | None = None  # how the code ran when the solver's answer was checked
     unmodelled_domain: bool = False
     what: str = "the reference"
 
@@ -77,7 +78,7 @@ class SmtVerifier:
         config = {
             "timeout_ms": timeout_ms,
             "z3": _z3_version(),
-            "cross_check": sandbox is not None,
+            "cross_check": sandbox_name(sandbox) if sandbox is not None else None,
             "seed": "secret" if seed is None else seed,
         }
         self.version = digest(*sources, config=config)
@@ -170,12 +171,11 @@ class SmtVerifier:
         if contradiction is not None:
             why = f"{contradiction['call']}: {contradiction['why']}"
             detail = f"the proof was contradicted by running the code on {why}; the translation is wrong"
-            return verdict(
-                self, proposal, "error", detail, timer, contradiction=contradiction, domain=domain, input=contradiction["call"]
-            )
+            call = contradiction["call"]
+            return verdict(self, proposal, "error", detail, timer, problem.ran, contradiction=contradiction, domain=domain, input=call)
         checked = len(inputs) if self.sandbox is not None else 0
         detail = f"proved equivalent to {problem.what} for all inputs in the domain ({_describe(domain)})"
-        return verdict(self, proposal, "pass", detail, timer, proved=True, domain=domain, cross_checked=checked)
+        return verdict(self, proposal, "pass", detail, timer, problem.ran, proved=True, domain=domain, cross_checked=checked)
 
     def _refuted(
         self, task: Task, proposal: Proposal, spec: dict[str, Any], problem: _Problem, model: Any, timer: Timer, domain: dict[str, str]
@@ -205,13 +205,14 @@ class SmtVerifier:
             detail = (
                 f"the solver's counterexample {call} does not reproduce when the code runs ({reproduced}); the translation is wrong"
             )
-            return verdict(self, proposal, "error", detail, timer, **evidence)
+            return verdict(self, proposal, "error", detail, timer, problem.ran, **evidence)
         return verdict(
             self,
             proposal,
             "fail",
             f"counterexample: {call} violates {problem.what}",
             timer,
+            problem.ran,
             **evidence,
             reproduced=self.sandbox is not None,
         )
@@ -276,6 +277,7 @@ class SmtVerifier:
             return [self._agrees(task, spec, problem, candidate, reference, args) for args in inputs]
         finally:
             candidate.close()
+            problem.ran = provenance(candidate.ran)
             if reference is not None:
                 reference.close()
 

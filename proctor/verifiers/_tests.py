@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import Any, Literal
 
-from proctor.models import Limits, Proposal, Task, Verdict
+from proctor.models import Limits, Proposal, Task, Verdict, VerdictStatus
 from proctor.sandboxes import Job, Sandbox
-from proctor.verifiers._base import Timer, digest, module_file, register_verifier, verdict
+from proctor.verifiers._base import Timer, digest, module_file, register_verifier, sandbox_name, verdict
 from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, run_tests, short
 from proctor.verifiers._remote import CANDIDATE_LIMITS, Fatal, Remote
 
@@ -46,7 +46,7 @@ class TestsVerifier:
     ) -> None:
         self.sandbox, self.call_seconds, self.mode = sandbox, call_seconds, mode
         self.limits = limits or CANDIDATE_LIMITS
-        config = {"call": call_seconds, "limits": self.limits.model_dump(), "mode": mode}
+        config = {"call": call_seconds, "limits": self.limits.model_dump(), "mode": mode, "sandbox": sandbox_name(sandbox)}
         self.version = digest(module_file("_tests.py"), *BOUNDARY_SOURCES, config=config)
 
     def verify(self, task: Task, proposal: Proposal) -> Verdict:
@@ -62,13 +62,14 @@ class TestsVerifier:
                 proxy = Proxy(task.entry_point, lambda args, kwargs: remote.call(task.entry_point, args, kwargs))
                 outcome = run_tests(task, proxy, task.metadata.get("float_tolerance"))
         except Fatal as fatal:  # the candidate did not even load
-            return verdict(self, proposal, "fail", fatal.reason, timer, mode="channel", calls=0)
+            return verdict(self, proposal, "fail", fatal.reason, timer, remote.result, mode="channel", calls=0)
         except TaskCodeError as exc:
-            return verdict(self, proposal, "error", str(exc), timer, mode="channel")
+            return verdict(self, proposal, "error", str(exc), timer, remote.result, mode="channel")
         evidence = {**outcome.evidence, **({"input": outcome.evidence["call"]} if "call" in outcome.evidence else {})}
         if remote.fatal is not None:  # caught by the test code, still a failure
-            return verdict(self, proposal, "fail", remote.fatal.reason, timer, mode="channel", **evidence)
-        return verdict(self, proposal, "pass" if outcome.passed else "fail", outcome.reason, timer, mode="channel", **evidence)
+            return verdict(self, proposal, "fail", remote.fatal.reason, timer, remote.result, mode="channel", **evidence)
+        status: VerdictStatus = "pass" if outcome.passed else "fail"
+        return verdict(self, proposal, status, outcome.reason, timer, remote.result, mode="channel", **evidence)
 
     def _in_process(self, task: Task, proposal: Proposal, timer: Timer) -> Verdict:
         if not task.tests:
@@ -81,4 +82,4 @@ class TestsVerifier:
             "tests passed" if passed else f"tests failed: {result.describe()}: {short(result.stderr[-300:].decode(errors='replace'))}"
         )
         evidence: dict[str, Any] = {"mode": "in-process", "warning": IN_PROCESS_WARNING}
-        return verdict(self, proposal, "pass" if passed else "fail", f"{how} ({IN_PROCESS_WARNING})", timer, **evidence)
+        return verdict(self, proposal, "pass" if passed else "fail", f"{how} ({IN_PROCESS_WARNING})", timer, result, **evidence)

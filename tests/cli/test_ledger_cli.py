@@ -294,3 +294,24 @@ def test_verify_with_a_ledger_decides_as_gate_does(verified_ledger, tmp_path, na
             expected.append((decided.outcome, decided.reason))
     assert [outcome for outcome, _ in by_cli] == [outcome for outcome, _ in expected] == ["accept", "reject"]
     assert [reason.split(" — ")[0] for _, reason in by_cli] == [reason.split(" — ")[0] for _, reason in expected]
+
+
+def test_the_ledger_says_what_isolated_each_verdict_and_audit_flags_an_unisolated_one(tmp_path):
+    from proctor.ledger import Ledger
+
+    (tmp_path / "t.toml").write_text(TOML_TASK)
+    (tmp_path / "c.py").write_text("def inc(x):\n    return x + 1\n")
+    book = tmp_path / "p.ledger"
+    assert proctor("verify", str(tmp_path / "t.toml"), str(tmp_path / "c.py"), "--ledger", str(book)).returncode == 0
+    unsafe = proctor(
+        "verify", str(tmp_path / "t.toml"), str(tmp_path / "c.py"), "--ledger", str(book), "--sandbox", "local", "--unsafe-local"
+    )
+    assert unsafe.returncode == 0
+    with Ledger(book, readonly=True) as ledger:
+        ran = [e.data["sandbox"] for e in ledger.entries(kinds=["verdict"])]
+        starts = [e.data for e in ledger.entries(kinds=["run_start"])]
+    assert [(r["backend"], r["isolated"]) for r in ran] == [("namespace", True), ("local", False)]
+    assert all({"id", "version"} <= set(v) for s in starts for v in s["verifiers"]) and all(s["verifiers"] for s in starts)
+    assert {v["id"] for v in starts[0]["verifiers"]} >= {"tests", "properties", "smt", "hack_scan"}
+    audited = proctor("audit", str(book))
+    assert audited.returncode == 0 and "1 isolated, 0 unisolated" in audited.stdout and "UNISOLATED: 1 verdict" in audited.stdout

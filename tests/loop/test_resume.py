@@ -198,3 +198,13 @@ def test_a_sandbox_outage_stops_the_run_without_blaming_the_candidate_and_it_res
     outage["on"] = False
     result = run_loop([INC, DOUBLE], ScriptedProposer(script), flaky, ledger, run="r", state=state)
     assert result.outcomes == {"inc": "accepted", "double": "accepted"} and result.ended
+
+
+def test_run_start_names_every_verifier_that_will_judge_and_the_proposers_seed(pipeline, tmp_path):
+    from proctor.loop import SimulatedProposer
+
+    run_loop([INC, DOUBLE], SimulatedProposer(seed=7), pipeline, tmp_path / "l.ledger", run="r")
+    (start,) = [e.data for e in entries(tmp_path / "l.ledger", "r", "run_start")]
+    judges = {v["id"] for v in start["verifiers"]}
+    assert {"hack_scan", "tests", "properties"} <= judges and any(j.startswith("cascade(") for j in judges)
+    assert all(len(v["version"]) == 16 for v in start["verifiers"]) and start["seeds"] == {"proposer": 7}
