@@ -168,6 +168,8 @@ def _print_table(metrics: Any) -> None:
         ("gv_gap", "GV-gap"),
         ("claim_far", "claim FAR"),
     )
+    if metrics.truth != "oracle":
+        typer.echo("truth: the external verdicts themselves (no held-out oracle judged these runs)")
     typer.echo(f"{'profile':<14} {'regime':<9} {'round':>5} {'seeds':>5} " + " ".join(f"{label:>14}" for _, label in columns))
     suite = None
     for cell in metrics.cells:

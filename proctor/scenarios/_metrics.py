@@ -73,6 +73,7 @@ class RunFacts:
     verdicts: dict[str, dict[str, int]]
     reliability: list[list[float]]  # per bin: [sum of P(pass), good count, n]
     methods: dict[str, int] = field(default_factory=dict)  # how the claims were made (asked, own_tests, ...)
+    oracle: bool = False  # whether a held-out oracle judged the run; without one, the truth is the external verdicts
 
 
 def run_facts(audit: RunAudit, tasks: int, impossible: Iterable[str] = ()) -> RunFacts:
@@ -107,7 +108,12 @@ def run_facts(audit: RunAudit, tasks: int, impossible: Iterable[str] = ()) -> Ru
     }
     methods = Counter(r.claim_method for r in records if r.claim != "none" and r.claim_method)
     return RunFacts(
-        metrics, _confusion(records, lambda r: r.claim), _confusion(records, _external), _reliability(records), dict(methods)
+        metrics,
+        _confusion(records, lambda r: r.claim),
+        _confusion(records, _external),
+        _reliability(records),
+        dict(methods),
+        oracle=any(r.oracle for r in records),
     )
 
 
@@ -249,8 +255,18 @@ class LedgerMetrics:
     def suites(self) -> list[str]:
         return sorted({c.suite for c in self.cells})
 
+    @property
+    def truth(self) -> str:
+        """What "good" was measured against: a held-out oracle, or (with none) the external verdicts themselves."""
+        return "oracle" if any(f.oracle for c in self.cells for f in c.facts) else "external verdicts"
+
     def as_dict(self) -> dict[str, Any]:
-        return {"ledger": str(self.ledger), "integrity": self.integrity, "cells": [c.as_dict() for c in self.cells]}
+        return {
+            "ledger": str(self.ledger),
+            "integrity": self.integrity,
+            "truth": self.truth,
+            "cells": [c.as_dict() for c in self.cells],
+        }
 
 
 def ledger_metrics(path: str | Path) -> LedgerMetrics:

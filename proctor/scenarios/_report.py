@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 REGIME_COLOURS = {"external": "#1b7837", "hybrid": "#5aae61", "self": "#c2185b", "none": "#8c8c8c"}
 PANELS = (
     ("acceptance_rate", "acceptance rate (proxy)"),
-    ("precision", "precision vs the oracle"),
+    ("precision", "precision vs the truth"),
     ("true_score", "legitimate pass rate"),
     ("cheating_rate", "cheating rate"),
     ("gv_gap", "GV-gap  J(f[w]) − J(f)"),
@@ -334,6 +334,12 @@ def _page(metrics: LedgerMetrics, sections: list[str]) -> str:
         banner = (
             f"<div class='banner bad'>LEDGER INTEGRITY FAILURE: {_h(str(first['message']))}. "
             "The numbers below come from the entries before the first bad one and must not be trusted.</div>"
+        )
+    if metrics.truth != "oracle" and metrics.cells:
+        banner += (
+            "<div class='banner'>No held-out oracle judged these runs: the truth here is the external verdicts "
+            "themselves. Precision, the verifiers' error rates and their confusion matrix agree with the verdicts by "
+            "construction and are not findings; the claims and the decisions are still measured against them.</div>"
         )
     body = "".join(sections) or "<p>This ledger holds no runs.</p>"
     title = f"proctor report: {_h(metrics.ledger.name)}"

@@ -75,3 +75,17 @@ def test_a_tampered_ledger_gets_a_red_banner(quick_run, tmp_path):
     assert not metrics.ok
     page = write_report(metrics, tmp_path / "report")
     assert "LEDGER INTEGRITY FAILURE" in page.read_text()
+
+
+def test_a_report_without_an_oracle_says_the_truth_is_the_external_verdicts(quick_run, tmp_path):
+    import sys
+
+    plain = tmp_path / "plain.ledger"
+    done = subprocess.run(
+        [sys.executable, "-m", "proctor", "run", "--limit", "2", "--ledger", str(plain)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    page = write_report(ledger_metrics(plain), tmp_path / "plain").read_text()
+    assert "No held-out oracle judged these runs" in page and ledger_metrics(plain).truth == "external verdicts"
+    _, metrics = quick_run("smt")
+    assert metrics.truth == "oracle" and "No held-out oracle" not in write_report(metrics, tmp_path / "suite").read_text()
