@@ -46,7 +46,9 @@ def _print_version(asked: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_print_version, is_eager=True, metavar=""
+    ),
 ) -> None:
     """Independent, external verification for self-improving AI systems."""
 

@@ -46,7 +46,7 @@ def audit(
         None, "--trusted-key", help="Hex Ed25519 public key every checkpoint and anchor must be signed with."
     ),
     run: str = typer.Option(None, "--run", help="Summarise only this run."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables.", metavar=""),
 ) -> None:
     """Verify a ledger's integrity, then summarise each run; exit 1 on any integrity failure.
 
@@ -131,7 +131,7 @@ def show(
     kinds: list[str] = typer.Option([], "--kind", help="Only entries of this kind (repeatable): proposal, verdict, decision, ..."),
     since: int = typer.Option(1, "--since", min=1, help="Start at this entry number."),
     limit: int = typer.Option(50, "--limit", min=0, help="At most this many entries (0: all)."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per line, payload decoded."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line, payload decoded.", metavar=""),
 ) -> None:
     """List a ledger's entries in order: number, time, kind, run and a one-line summary."""
     from proctor.ledger import EVENT_KINDS

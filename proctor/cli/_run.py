@@ -94,11 +94,13 @@ def run(
     approval: str = typer.Option("never", "--approval", help=APPROVAL_HELP),
     verifiers: str = typer.Option(None, "--verifiers", help=VERIFIERS_HELP),
     sandbox: str = typer.Option(None, "--sandbox", help=BACKEND_HELP),
-    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP),
-    no_shadow: bool = typer.Option(False, "--no-shadow", help="In the self and none regimes, do not run the verifiers at all."),
+    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP, metavar=""),
+    no_shadow: bool = typer.Option(
+        False, "--no-shadow", help="In the self and none regimes, do not run the verifiers at all.", metavar=""
+    ),
     run_id: str = typer.Option(None, "--run", help="Name the run (default: a new random id)."),
     resume: str = typer.Option(None, "--resume", help="Continue this run from LEDGER and its state; its recorded options are used."),
-    as_json: bool = typer.Option(False, "--json", help="Print the run's outcome and audit summary as one JSON object."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's outcome and audit summary as one JSON object.", metavar=""),
     key: Path = typer.Option(None, "--key", help=KEY_HELP),
 ) -> None:
     """Run propose → self-check → verify → decide → record over tasks, and summarise the run from the ledger.
@@ -121,8 +123,17 @@ def run(
         raise InputError(f"--approval must be one of {', '.join(APPROVAL_POLICIES)} (got {approval!r})")
     budget = {"cycles": cycles, "proposals": max_proposals, "seconds": max_seconds, "tokens": max_tokens, "cost": max_cost}
     names = [n.strip() for n in verifiers.split(",") if n.strip()] if verifiers else None
+    _known_verifiers(names or [])  # before the ledger is opened: a refused run leaves no file behind
     spec = RunSpec(tasks, limit, proposer, regime, approval, names, sandbox, unsafe_local, not no_shadow, budget)
     _execute(spec, files, run_id, None, as_json)
+
+
+def _known_verifiers(names: list[str]) -> None:
+    from proctor.verifiers import verifier_names
+
+    unknown = [n for n in names if n not in verifier_names()]
+    if unknown:
+        raise InputError(f"unknown verifier {unknown[0]!r} (known: {', '.join(verifier_names())})")
 
 
 def _recorded_spec(ledger: Path, run_id: str) -> RunSpec:
@@ -231,12 +242,12 @@ def _report(result: RunResult, summary: dict[str, Any], ledger: Path, as_json: b
 def approve(
     ledger: Path = typer.Argument(..., help="The ledger the run records into.", show_default=False),
     proposal: str = typer.Argument(None, help="The proposal to answer (omit to list what waits).", show_default=False),
-    yes: bool = typer.Option(False, "--yes", help="Approve the acceptance."),
-    no: bool = typer.Option(False, "--no", help="Refuse it: the loop retries (or rejects when out of budget)."),
+    yes: bool = typer.Option(False, "--yes", help="Approve the acceptance.", metavar=""),
+    no: bool = typer.Option(False, "--no", help="Refuse it: the loop retries (or rejects when out of budget).", metavar=""),
     by: str = typer.Option(None, "--by", help="Who answers (default: the current user)."),
     note: str = typer.Option("", "--note", help="Why, for the ledger."),
     state: Path = typer.Option(None, "--state", help="The loop's state (default: LEDGER.state)."),
-    show_code: bool = typer.Option(False, "--code", help="When listing, print each proposal's code."),
+    show_code: bool = typer.Option(False, "--code", help="When listing, print each proposal's code.", metavar=""),
     key: Path = typer.Option(None, "--key", help=KEY_HELP),
 ) -> None:
     """List the acceptances waiting for a human, or answer one and let its run continue.

@@ -77,11 +77,11 @@ def run(
     script: Path = typer.Argument(..., help="Python file to run in the sandbox."),
     args: list[str] = typer.Argument(None, help="Arguments passed to the script."),
     backend: str = typer.Option(None, "--backend", "-b", help=BACKEND_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object.", metavar=""),
     wall: float = typer.Option(10.0, help="Wall-clock limit in seconds (also the CPU limit)."),
     memory_mb: int = typer.Option(512, "--memory-mb", help="Memory limit in MiB."),
     output_kb: int = typer.Option(1024, "--output-kb", help="Cap on each captured stream, in KiB."),
-    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP),
+    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP, metavar=""),
 ) -> None:
     """Run a Python file isolated and print how it ended, its output, time and memory.
 
@@ -132,7 +132,7 @@ def _show_output(stream: Any, output: bytes) -> None:
 @sandbox_app.command("demo")
 def demo(
     backend: str = typer.Option(None, "--backend", "-b", help=BACKEND_HELP),
-    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP),
+    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP, metavar=""),
 ) -> None:
     """Attack the sandbox with proctor's built-in corpus and show that each attack is contained.
 

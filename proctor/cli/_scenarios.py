@@ -65,14 +65,14 @@ def run(
     workers: int = typer.Option(
         None, "--workers", min=1, help="Worker processes (default: one per CPU, at most the suite's workers; 1 runs here)."
     ),
-    quick: bool = typer.Option(False, "--quick", help="The suite's quick variant: fewer tasks, seeds or rounds."),
+    quick: bool = typer.Option(False, "--quick", help="The suite's quick variant: fewer tasks, seeds or rounds.", metavar=""),
     ray: str = typer.Option(
         None, "--ray", help="Run on Ray: a cluster ADDRESS, auto (the running cluster) or local (start one here)."
     ),
     report: Path = typer.Option(None, "--report", help="Write the report into this directory when the suite is done."),
     sandbox: str = typer.Option(None, "--sandbox", help=BACKEND_HELP),
-    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print the suite's metrics as one JSON object."),
+    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP, metavar=""),
+    as_json: bool = typer.Option(False, "--json", help="Print the suite's metrics as one JSON object.", metavar=""),
 ) -> None:
     """Run a suite (every profile × regime × seed × round) into a ledger, then summarise it.
 
@@ -125,7 +125,7 @@ def _with_progress(
 def report(
     ledger: Path = typer.Argument(..., help="A ledger written by `proctor scenarios run` (or `proctor run`).", show_default=False),
     output: Path = typer.Option(None, "--output", "-o", help="Write index.html, its PNG plots and metrics.json here."),
-    as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object.", metavar=""),
 ) -> None:
     """Verify a ledger and report its runs: per cell, metrics with 95% intervals across seeds, and plots.
 

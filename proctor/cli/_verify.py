@@ -31,7 +31,7 @@ VERIFIERS_HELP = "Comma-separated verifiers to run as a cascade, e.g. tests,prop
 def verify(
     task: str = typer.Argument(None, help=TASK_HELP, show_default=False),
     candidate: Path = typer.Argument(None, help="A Python file with the candidate's full code.", show_default=False),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table.", metavar=""),
     sandbox: str = typer.Option(None, "--sandbox", help=BACKEND_HELP),
     verifiers: str = typer.Option(None, "--verifiers", help=VERIFIERS_HELP),
     samples: Path = typer.Option(None, "--samples", help="Batch mode: a JSONL file of {task_id, completion | solution}."),
@@ -43,7 +43,7 @@ def verify(
     ),
     workers: int = typer.Option(max(2, 2 * (os.cpu_count() or 1)), "--workers", min=1, help="Batch mode: samples verified at once."),
     ks: str = typer.Option("1,10,100", "--k", help="Batch mode: the k of pass@k, comma-separated."),
-    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP),
+    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP, metavar=""),
     ledger: Path = typer.Option(None, "--ledger", help="Record the task, candidate, every verdict and the decision in this ledger."),
     key: Path = typer.Option(None, "--key", help=KEY_HELP),
 ) -> None:

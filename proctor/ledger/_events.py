@@ -47,11 +47,28 @@ class Recorder:
     def __init__(self, ledger: Ledger, run: str | None = None) -> None:
         self.ledger = ledger
         self.run = run or uuid.uuid4().hex
+        self._pending: tuple[Mapping[str, Any], list[Mapping[str, str]], Mapping[str, Any] | None] | None = None
+
+    def start_on_first_record(
+        self, config: Mapping[str, Any], *, verifiers: Iterable[Mapping[str, str]] = (), seeds: Mapping[str, Any] | None = None
+    ) -> None:
+        """Record the run's start just before its first other record: a run that fails before anything happens
+        (an unreachable proposer, no sandbox) leaves no open run behind."""
+        self._pending = (config, list(verifiers), seeds)
+
+    def started(self) -> None:
+        """Record the pending start now, if one waits (see ``start_on_first_record``)."""
+        if self._pending is not None:
+            self.start(self._pending[0])
 
     def start(
         self, config: Mapping[str, Any], *, verifiers: Iterable[Mapping[str, str]] = (), seeds: Mapping[str, Any] | None = None
     ) -> Entry:
-        """Record the run's start; a run already started keeps its first record (returned)."""
+        """Record the run's start; a run already started keeps its first record (returned), and one waiting
+        to start on its first record (``start_on_first_record``) starts with what it was given there."""
+        if self._pending is not None:
+            config, verifiers, seeds = self._pending
+            self._pending = None
         if (entry := self.recorded("run_start")) is not None:
             return entry
         data = {
@@ -63,6 +80,7 @@ class Recorder:
         return self.ledger.extend([self._event("run_start", data, "run_start")])[0]
 
     def task(self, task: Task) -> Entry:
+        self.started()
         if (entry := self.recorded(f"task:{task.id}")) is not None:
             return entry
         return self.ledger.extend([self._task(task)])[0]
@@ -80,6 +98,7 @@ class Recorder:
         *,
         oracle: Iterable[Verdict] = (),
     ) -> list[Entry]:
+        self.started()
         events = [self._proposal(proposal)]
         if claim is not None:
             events.append(self._event("self_report", claim.model_dump(mode="json"), f"self_report:{claim.proposal_id}"))
@@ -91,6 +110,7 @@ class Recorder:
 
     def approval(self, proposal_id: str, *, approved: bool, by: str, note: str = "", warnings: Sequence[str] = ()) -> Entry:
         """Record a human's answer; ``warnings`` are what the approver was shown as a reason to look closer."""
+        self.started()
         data: dict[str, Any] = {"proposal_id": proposal_id, "approved": approved, "by": by, "note": note}
         if warnings:
             data["warnings"] = list(warnings)
@@ -98,6 +118,7 @@ class Recorder:
 
     def end(self, summary: Mapping[str, Any]) -> Entry:
         """Record the run's end and checkpoint the ledger there."""
+        self.started()
         entry = self.ledger.extend([self._event("run_end", dict(summary), "run_end")])[0]
         self.ledger.checkpoint()
         return entry

@@ -128,7 +128,7 @@ class Loop:
             raise InputError(f"run {self.recorder.run} has already ended in {self.recorder.ledger.path}; start a new run instead")
         tasks = list(tasks)
         seeds = {"proposer": getattr(self._proposer, "seed", None)}
-        self.recorder.start(self.config, verifiers=pipeline_identity(self._verifier, tasks), seeds=seeds)
+        self.recorder.start_on_first_record(self.config, verifiers=pipeline_identity(self._verifier, tasks), seeds=seeds)
         answered = {key: check_answer(value) for key, value in (answers or {}).items()}
         result = RunResult(self.recorder.run)
         for task in tasks:
@@ -136,6 +136,7 @@ class Loop:
             result.outcomes[task.id] = outcome
             if on_task is not None:
                 on_task(task.id, outcome)
+        self.recorder.started()  # a run that paused before recording anything is still a run (approve finds it)
         if not result.pending:
             self.recorder.end(result.summary())
             result.ended = True

@@ -208,3 +208,15 @@ def test_run_start_names_every_verifier_that_will_judge_and_the_proposers_seed(p
     judges = {v["id"] for v in start["verifiers"]}
     assert {"hack_scan", "tests", "properties"} <= judges and any(j.startswith("cascade(") for j in judges)
     assert all(len(v["version"]) == 16 for v in start["verifiers"]) and start["seeds"] == {"proposer": 7}
+
+
+def test_a_proposer_that_cannot_be_reached_leaves_no_open_run_behind(pipeline, tmp_path):
+    from proctor.errors import UnavailableError
+
+    class Unreachable(ScriptedProposer):
+        def propose(self, task, feedback=None):
+            raise UnavailableError("cannot use the model at http://127.0.0.1:9/v1: Connection error.")
+
+    with pytest.raises(UnavailableError):
+        run_loop([INC], Unreachable({}), pipeline, tmp_path / "l.ledger", run="r", state=tmp_path / "l.state")
+    assert entries(tmp_path / "l.ledger", "r") == []  # nothing happened, so no run_start waits for an end forever
