@@ -9,6 +9,7 @@ over, which takes the job's whole process tree with it.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import math
 import os
@@ -32,7 +33,11 @@ from proctor.sandboxes._base import PYTHON, Availability, ExecResult, Job, Limit
 from proctor.sandboxes._supervise import Watch, supervise
 
 DEFAULT_UID = 1_460_000
-"""Host uid of the fork server; the candidate runs as this + 1. Neither should own any file."""
+"""The first host uid sandboxes take: each instance claims a pair of its own (its fork server's, then its
+candidates'), so any number of proctor processes share a host without running, or seeing, each other's
+jobs as their own. Neither uid should own any file."""
+UID_SLOTS = 4096
+UID_CLAIMS = Path("/run/proctor/uids")  # root's: a claim is an flock on a file here, held while the instance lives
 
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf", "/etc/alternatives")
@@ -88,12 +93,32 @@ def _machine_problem() -> str | None:
     return None
 
 
+def _claim_uid() -> tuple[int, int]:
+    """A free pair of host uids for one instance, and the descriptor whose lock holds it (released on close
+    or when the process ends, however it ends)."""
+    try:
+        UID_CLAIMS.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise SandboxUnavailable(f"cannot create {UID_CLAIMS} to claim a sandbox uid: {exc.strerror}") from exc
+    for slot in range(UID_SLOTS):
+        claim = os.open(UID_CLAIMS / str(slot), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(claim)
+            continue
+        return DEFAULT_UID + 2 * slot, claim
+    raise SandboxUnavailable(f"all {UID_SLOTS} sandbox uid pairs are in use on this host; close some sandboxes")
+
+
 @register_sandbox("namespace")
 class NamespaceSandbox(Sandbox):
     """Isolates each job in fresh Linux namespaces under a warm, data-free fork server.
 
     Args:
-        uid: host uid for the fork server; the candidate runs as ``uid + 1``.
+        uid: host uid for the fork server; the candidate runs as ``uid + 1``. By default the instance
+            claims a free pair above ``DEFAULT_UID`` (a lock held while it lives); a uid given here is
+            the caller's to keep unique.
         expose: extra host paths to bind read-only (for example a data directory).
         netns_per_job: give each job its own network namespace, so concurrent jobs cannot
             reach each other through abstract Unix sockets (all are always offline). None
@@ -105,11 +130,14 @@ class NamespaceSandbox(Sandbox):
     def __init__(
         self,
         *,
-        uid: int = DEFAULT_UID,
+        uid: int | None = None,
         expose: tuple[str, ...] = (),
         netns_per_job: bool | None = None,
         seccomp: bool = True,
     ) -> None:
+        self._claim: int | None = None
+        if uid is None:
+            uid, self._claim = _claim_uid()
         if uid <= 0:
             raise ValueError(
                 f"uid must be a dedicated unprivileged host uid (got {uid}): a root-owned user "
@@ -126,6 +154,11 @@ class NamespaceSandbox(Sandbox):
         self._modules: dict[str, str] = {}  # what the fork server preloads (Sandbox.preload), in order
         self._cgroups = _cgroups.unavailable_reason() is None
         self.enforcement = self._enforcement()
+
+    @property
+    def uid(self) -> int:
+        """The host uid of this instance's fork server; its candidates run as ``uid + 1``."""
+        return self._uid
 
     @classmethod
     def availability(cls) -> Availability:
@@ -242,9 +275,13 @@ class NamespaceSandbox(Sandbox):
         with self._lock:
             self._stop_server()
         _cgroups.drain()
+        if self._claim is not None:  # the uid pair is free for another instance once nothing of ours runs as it
+            claim, self._claim = self._claim, None
+            os.close(claim)
 
     def leftovers(self) -> list[str]:
-        """Processes running as the candidate's host uid, once discarded cgroups are gone."""
+        """Processes running as this instance's candidate uid, once discarded cgroups are gone (another
+        instance's jobs run as other uids, so they are never counted here)."""
         _cgroups.drain()
         found = []
         for entry in Path("/proc").iterdir():
