@@ -138,6 +138,10 @@ class Sandbox(abc.ABC):
         the only way in or out of the job besides its files, stdin and captured output.
         """
 
+    def ready(self) -> Availability:
+        """Whether this instance runs isolated jobs: one trivial job on it, which also warms it."""
+        return try_job(self)
+
     def preload(self, modules: Mapping[str, str]) -> bool:
         """Offer pure-Python modules (name → source, standard library imports only) to later jobs.
 
@@ -166,7 +170,15 @@ def probe(make: Callable[[], Sandbox]) -> Availability:
     """Whether a sandbox from ``make`` runs a trivial job correctly; the reason names why not."""
     try:
         with make() as sandbox:
-            result = sandbox.run(Job(command=[PYTHON, "-c", "print('ok')"]))
+            return try_job(sandbox)
+    except SandboxUnavailable as exc:
+        return Availability(False, str(exc))
+
+
+def try_job(sandbox: Sandbox) -> Availability:
+    """Whether ``sandbox`` itself runs a trivial job correctly (warming it for the jobs after)."""
+    try:
+        result = sandbox.run(Job(command=[PYTHON, "-c", "print('ok')"]))
     except SandboxUnavailable as exc:
         return Availability(False, str(exc))
     if result.stdout.strip() != b"ok":
@@ -221,9 +233,15 @@ def default_sandbox_name() -> str:
 
 
 def get_sandbox(name: str | None = None, **options: Any) -> Sandbox:
-    """Create the named backend (default: ``default_sandbox_name()``), failing closed."""
+    """Create the named backend (default: ``default_sandbox_name()``), failing closed.
+
+    The instance returned has run one trivial job: the check that it isolates is also its warm-up
+    (a namespace sandbox's fork server starts once, not once to probe and again to work).
+    """
     cls = sandbox_class(name or default_sandbox_name())
-    available = cls.availability()
+    sandbox = cls(**options)
+    available = sandbox.ready()
     if not available.ok:
+        sandbox.close()
         raise SandboxUnavailable(f"sandbox {cls.name!r} cannot isolate here: {available.reason}")
-    return cls(**options)
+    return sandbox

@@ -47,6 +47,9 @@ class LocalSandbox(Sandbox):
     def availability(cls) -> Availability:
         return Availability(True, "runs, but is NOT isolation: opt-in only (--unsafe-local)")
 
+    def ready(self) -> Availability:
+        return self.availability()  # no trial job: every job here warns that it is not isolated
+
     def run(self, job: Job, limits: Limits | None = None, *, channel: socket.socket | None = None) -> ExecResult:
         limits = limits or Limits()
         warnings.warn(WARNING, UnsafeSandboxWarning, stacklevel=2)

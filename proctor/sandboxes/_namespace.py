@@ -96,6 +96,9 @@ def _machine_problem() -> str | None:
 def _claim_uid() -> tuple[int, int]:
     """A free pair of host uids for one instance, and the descriptor whose lock holds it (released on close
     or when the process ends, however it ends)."""
+    problem = _machine_problem()
+    if problem:
+        raise SandboxUnavailable(f"namespace sandbox: {problem}")
     try:
         UID_CLAIMS.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:

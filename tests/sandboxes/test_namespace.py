@@ -157,3 +157,15 @@ def test_a_preloaded_module_that_fails_stops_the_server_with_its_name():
         sandbox.preload({"broken": "raise RuntimeError('no')\n"})
         with pytest.raises(SandboxUnavailable, match="cannot preload module broken: RuntimeError: no"):
             sandbox.run(Job.python("print('must not run')"))
+
+
+def test_get_sandbox_checks_the_instance_it_returns_so_one_fork_server_starts(monkeypatch):
+    from proctor.sandboxes import get_sandbox
+
+    started = []
+    start = NamespaceSandbox._start_server
+    monkeypatch.setattr(NamespaceSandbox, "_start_server", lambda self: (started.append(self), start(self))[1])
+    with get_sandbox("namespace") as sandbox:
+        assert len(started) == 1  # the availability check ran on this instance
+        result = sandbox.run(Job.python("print('work')"))
+    assert result.stdout == b"work\n" and started == [sandbox]
