@@ -9,6 +9,7 @@ over, which takes the job's whole process tree with it.
 from __future__ import annotations
 
 import base64
+import binascii
 import fcntl
 import json
 import math
@@ -63,7 +64,7 @@ def _site_dirs() -> list[str]:
     return sorted(os.path.realpath(p) for p in paths)
 
 
-def root_layout(expose: tuple[str, ...] = ()) -> dict[str, Any]:
+def root_layout(expose: tuple[str, ...] = ()) -> tuple[list[list[str]], list[list[str]], list[str]]:
     """What the sandbox's root holds: read-only binds, symlinks and masked directories."""
     binds: list[list[str]] = []
     symlinks: list[list[str]] = []
@@ -73,7 +74,7 @@ def root_layout(expose: tuple[str, ...] = ()) -> dict[str, Any]:
         elif os.path.exists(path):
             real = os.path.realpath(path)
             binds.append([real, path if path in SYSTEM_PATHS or path.startswith("/etc/") else real])
-    return {"binds": binds, "symlinks": symlinks, "masks": _site_dirs()}
+    return binds, symlinks, _site_dirs()
 
 
 def _machine_problem() -> str | None:
@@ -202,18 +203,20 @@ class NamespaceSandbox(Sandbox):
                     _send_modules(self._control, new)
         return True
 
-    def _server_config(self) -> dict[str, Any]:
+    def _server_config(self) -> _zygote.ServerConfig:
         seccomp = _seccomp.program() if self._seccomp and _seccomp.unavailable_reason() is None else b""
-        config = root_layout(self._expose)
-        config.update(
-            uid=self._uid,
-            netns_per_job=self._netns_per_job,
-            scope_sockets=self._scope_sockets,
-            seccomp=base64.b64encode(seccomp).decode(),
-            files={"/etc/passwd": PASSWD, "/etc/group": GROUP},
-            modules=dict(self._modules),
-        )
-        return config
+        binds, symlinks, masks = root_layout(self._expose)
+        return {
+            "uid": self._uid,
+            "binds": binds,
+            "symlinks": symlinks,
+            "masks": masks,
+            "files": {"/etc/passwd": PASSWD, "/etc/group": GROUP},
+            "netns_per_job": self._netns_per_job,
+            "scope_sockets": self._scope_sockets,
+            "seccomp": base64.b64encode(seccomp).decode(),
+            "modules": dict(self._modules),
+        }
 
     def _start_server(self) -> None:
         problem = _machine_problem()
@@ -309,7 +312,7 @@ class NamespaceSandbox(Sandbox):
             if cgroup is not None:
                 _cgroups.discard(cgroup)
 
-    def _spec(self, job: Job, limits: Limits) -> dict[str, Any]:
+    def _spec(self, job: Job, limits: Limits) -> _zygote.JobSpec:
         return {
             "command": job.command,
             "warm": _runs_warm(job.command),
@@ -365,7 +368,7 @@ class _JobRun:
         self.sandbox, self.job, self.limits, self.cgroup = sandbox, job, limits, cgroup
         self.channel = channel
         self.init_pid: int | None = None
-        self.report: dict[str, Any] | None = None
+        self.report: _zygote.JobReport | None = None
 
     def execute(self, control: socket.socket) -> ExecResult:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -414,7 +417,7 @@ class _JobRun:
             message, _ = _zygote.receive_message(sock, limit=4 * self.limits.output_bytes * (1 + len(self.job.collect)))
         except (EOFError, OSError, ValueError):
             return False
-        self.report = message if isinstance(message, dict) else None
+        self.report = _checked_report(message)
         return False
 
     def _kill(self) -> None:
@@ -470,9 +473,29 @@ def _received_pid(sock: socket.socket, tag: bytes) -> int:
     raise EOFError("the sandbox's message carried no credentials")
 
 
-def _decode_status(report: dict[str, Any] | None) -> tuple[int | None, int | None]:
+def _checked_report(message: object) -> _zygote.JobReport | None:
+    """``message`` as a JobReport when every field has its type; None (as if init had been killed) when not."""
+    if not isinstance(message, dict) or set(message) != {"status", "files"}:
+        return None
+    status, files = message["status"], message["files"]
+    if type(status) is not int or not isinstance(files, dict):
+        return None
+    if not all(isinstance(path, str) and isinstance(data, str) and _is_base64(data) for path, data in files.items()):
+        return None
+    return {"status": status, "files": files}
+
+
+def _is_base64(text: str) -> bool:
+    try:
+        base64.b64decode(text, validate=True)
+    except binascii.Error:
+        return False
+    return True
+
+
+def _decode_status(report: _zygote.JobReport | None) -> tuple[int | None, int | None]:
     """Exit code or signal from init's wait status; (None, SIGKILL) when init was killed."""
-    if report is None or not isinstance(report.get("status"), int):
+    if report is None:
         return None, signal.SIGKILL
     status = report["status"]
     if os.WIFSIGNALED(status):
@@ -488,8 +511,7 @@ def _signal_limit(signum: int | None, cpu: float | None, limits: Limits) -> Limi
     return None
 
 
-def _decode_files(report: dict[str, Any] | None) -> dict[str, bytes]:
-    files = (report or {}).get("files") or {}
-    if not isinstance(files, dict):
+def _decode_files(report: _zygote.JobReport | None) -> dict[str, bytes]:
+    if report is None:
         return {}
-    return {str(k): base64.b64decode(v) for k, v in files.items() if isinstance(v, str)}
+    return {path: base64.b64decode(data) for path, data in report["files"].items()}

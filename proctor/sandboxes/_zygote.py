@@ -28,6 +28,9 @@ kills everything left in the namespace and reports the status. Modules the launc
 in order with the "F" requests, so every job forked afterwards finds them imported.
 
 Messages from the sandbox to the launcher are JSON only; the launcher never unpickles them.
+Every message has a type here (``ServerConfig``, ``JobSpec``, ``JobReport``), written by one side and
+read by the other under it; the launcher checks a report's types before trusting any field, since
+what comes out of a job's namespace is not its to vouch for.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import struct
 import sys
 import types
 from collections.abc import Callable
+from typing import NamedTuple, TypedDict, cast
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -116,6 +120,52 @@ class _LandlockRulesetAttr(ctypes.Structure):
 
 class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+# ---------------------------------------------------------------- the protocol
+
+
+class ServerConfig(TypedDict):
+    """The launcher's first message: how to build the sandbox's root, and how to run every job."""
+
+    uid: int  # host uid of the fork server; the candidate runs as uid + 1
+    binds: list[list[str]]  # [host source, target] pairs, bound read-only
+    symlinks: list[list[str]]  # [link target, path] pairs
+    masks: list[str]  # directories hidden under an empty read-only tmpfs
+    files: dict[str, str]  # path -> text (/etc/passwd, /etc/group)
+    netns_per_job: bool
+    scope_sockets: bool  # Landlock-scope every candidate's abstract Unix sockets
+    seccomp: str  # the BPF program, base64 ("" for none)
+    modules: dict[str, str]  # name -> source, loaded before the first job (Sandbox.preload)
+
+
+class JobSpec(TypedDict):
+    """One job, sent to its init over the job socket (never seen by the fork server)."""
+
+    command: list[str]
+    warm: bool  # run the command's Python in this forked interpreter
+    files: dict[str, str]  # path in the work directory -> base64 content
+    stdin: str  # base64
+    env: dict[str, str]
+    collect: list[str]
+    disk_bytes: int
+    output_bytes: int
+    rlimits: list[tuple[int, int, int]]  # (resource, soft, hard); lists after JSON
+
+
+class JobReport(TypedDict):
+    """What a job's init reports when the candidate has ended: its wait status and collected files."""
+
+    status: int
+    files: dict[str, str]  # path -> base64 content
+
+
+class JobSettings(NamedTuple):
+    """What every job's init needs of the server's configuration, decoded once."""
+
+    netns_per_job: bool
+    scope_sockets: bool
+    seccomp: bytes
 
 
 class BecomeCandidate(BaseException):
@@ -280,7 +330,7 @@ def _build_dev(root: str) -> None:
     make_read_only(dev, recursive=False)
 
 
-def build_root(config: dict) -> None:
+def build_root(config: ServerConfig) -> None:
     """As root in a fresh mount namespace: assemble the sandbox's root and pivot into it."""
     unshare(CLONE_NEWNS)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -299,7 +349,7 @@ def build_root(config: dict) -> None:
     for path in config["masks"]:
         if os.path.isdir(root + path):
             mount("tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0755")
-    for path, content in config.get("files", {}).items():
+    for path, content in config["files"].items():
         os.makedirs(os.path.dirname(root + path), mode=0o755, exist_ok=True)
         with open(root + path, "w") as handle:
             handle.write(content)
@@ -356,13 +406,13 @@ def load_modules(modules: dict[str, str]) -> None:
             raise OSError(f"cannot preload module {name}: {type(exc).__name__}: {exc}") from None
 
 
-def serve(control: socket.socket, config: dict) -> None:
+def serve(control: socket.socket, config: ServerConfig) -> None:
     """Fork one job init per "F" request, load the modules of an "M" one; return only in a candidate
     process (via BecomeCandidate)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # reap jobs and orphans automatically
-    config["seccomp"] = base64.b64decode(config.get("seccomp") or "")  # once, not in every job
+    settings = JobSettings(config["netns_per_job"], config["scope_sockets"], base64.b64decode(config["seccomp"]))
     preload()
-    load_modules(config.get("modules") or {})
+    load_modules(config["modules"])
     gc.freeze()  # children's collections then skip (and do not copy-on-write) the server's objects
     own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     control.send(b"READY")
@@ -375,12 +425,12 @@ def serve(control: socket.socket, config: dict) -> None:
         if not message:
             os._exit(0)
         if message == b"M" and len(fds) == 1:
-            load_modules(json.loads(_read_all(fds[0])))
+            load_modules(cast(dict[str, str], json.loads(_read_all(fds[0]))))
             gc.freeze()
         elif message == b"F" and len(fds) == 1 and _forked_job(own_pid_namespace):
             os.close(own_pid_namespace)
             control.close()
-            _run_child(functools.partial(job_init, fds[0], config))
+            _run_child(functools.partial(job_init, fds[0], settings))
         for fd in fds:
             os.close(fd)  # a job that could not be forked: its launcher sees the socket close
 
@@ -432,7 +482,7 @@ def _run_child(body: Callable[[], None]) -> None:
     os._exit(0)
 
 
-def _mount_job_filesystems(spec: dict) -> None:
+def _mount_job_filesystems(spec: JobSpec) -> None:
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     size = spec["disk_bytes"]
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
@@ -440,7 +490,7 @@ def _mount_job_filesystems(spec: dict) -> None:
     mount("tmpfs", WORKDIR, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0755,uid={CANDIDATE_UID},gid={CANDIDATE_UID}")
 
 
-def _write_files(files: dict) -> None:
+def _write_files(files: dict[str, str]) -> None:
     """Write the job's files into its workdir, owned by the candidate (os calls: no walk, few objects)."""
     made = {WORKDIR}
     for path, encoded in files.items():
@@ -475,17 +525,17 @@ def _stdin_fd(data: str) -> int:
     return fd
 
 
-def job_init(fd: int, config: dict) -> None:
+def job_init(fd: int, settings: JobSettings) -> None:
     """PID 1 of the job: set up, run the candidate, kill what is left, report."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     sock = socket.socket(fileno=fd)
     send_pid(sock, b"P")  # the launcher puts us in the job's cgroups (meanwhile we unshare), then sends the job
     flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS
-    if config.get("netns_per_job"):
+    if settings.netns_per_job:
         flags |= CLONE_NEWNET
     unshare(flags)
-    spec, fds = receive_message(sock)
-    assert isinstance(spec, dict)
+    message, fds = receive_message(sock)
+    spec = cast(JobSpec, message)  # from the launcher, over a socket only it and this init hold
     _mount_job_filesystems(spec)
     socket.sethostname("sandbox")
     _write_files(spec["files"])
@@ -493,13 +543,14 @@ def job_init(fd: int, config: dict) -> None:
     pid = os.fork()
     if pid == 0:
         sock.close()
-        become_candidate(spec, [stdin, *fds], config)
+        become_candidate(spec, [stdin, *fds], settings)
     for fd in (stdin, *fds):
         os.close(fd)
     status = _wait_for(pid)
     _kill_everything_else()
     drop_to_unprivileged(CANDIDATE_UID)  # collect with the candidate's own rights, no more
-    send_message(sock, {"status": status, "files": _collect(spec["collect"], spec["output_bytes"])})
+    report: JobReport = {"status": status, "files": _collect(spec["collect"], spec["output_bytes"])}
+    send_message(sock, report)
 
 
 def _wait_for(pid: int) -> int:
@@ -526,7 +577,7 @@ def _kill_everything_else() -> None:
             continue
 
 
-def _collect(paths: list[str], limit: int) -> dict:
+def _collect(paths: list[str], limit: int) -> dict[str, str]:
     found = {}
     for path in paths:
         try:
@@ -542,7 +593,7 @@ def _collect(paths: list[str], limit: int) -> dict:
     return found
 
 
-def become_candidate(spec: dict, fds: list[int], config: dict) -> None:
+def become_candidate(spec: JobSpec, fds: list[int], settings: JobSettings) -> None:
     """In the candidate process: shed every privilege, then exec or run the job's Python."""
     os.setsid()
     for target, fd in enumerate(fds):  # stdin, stdout, stderr and, when given, the channel (3)
@@ -552,10 +603,10 @@ def become_candidate(spec: dict, fds: list[int], config: dict) -> None:
         resource.setrlimit(kind, (soft, hard))
     drop_to_unprivileged(CANDIDATE_UID)
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-    if config.get("scope_sockets"):
+    if settings.scope_sockets:
         scope_abstract_sockets()
-    if config.get("seccomp"):
-        install_seccomp(config["seccomp"])
+    if settings.seccomp:
+        install_seccomp(settings.seccomp)
     os.chdir(WORKDIR)
     os.environ.clear()
     os.environ.update(spec["env"])
@@ -602,7 +653,7 @@ def run_python(argv: list[str]) -> None:
     exec(compile(source, filename, "exec", dont_inherit=True), main.__dict__)  # plain Python: not this file's __future__ flags
 
 
-def start(config: dict, control: socket.socket) -> None:
+def start(config: ServerConfig, control: socket.socket) -> None:
     """Build the root, drop privileges, enter the namespaces and serve (see the module doc)."""
     build_root(config)
     drop_to_unprivileged(config["uid"])
@@ -671,12 +722,12 @@ def _finish(code: int) -> None:
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
-    config, _ = receive_message(control)
-    assert isinstance(config, dict)
+    message, _ = receive_message(control)
+    config = cast(ServerConfig, message)  # from the launcher that started this process
     try:
         start(config, control)
     except BecomeCandidate as become:
-        del config, control
+        del message, config, control  # nothing of the launcher's message stays reachable from the candidate
         run_candidate(become.argv)
     except OSError as exc:
         try:

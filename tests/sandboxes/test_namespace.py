@@ -169,3 +169,29 @@ def test_get_sandbox_checks_the_instance_it_returns_so_one_fork_server_starts(mo
         assert len(started) == 1  # the availability check ran on this instance
         result = sandbox.run(Job.python("print('work')"))
     assert result.stdout == b"work\n" and started == [sandbox]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        None,
+        [0, {}],
+        {"status": True, "files": {}},  # a bool is not a wait status
+        {"status": "0", "files": {}},
+        {"status": 0},
+        {"status": 0, "files": {}, "extra": 1},
+        {"status": 0, "files": []},
+        {"status": 0, "files": {"out.txt": 5}},
+        {"status": 0, "files": {"out.txt": "not base64!"}},
+    ],
+)
+def test_a_job_report_of_the_wrong_shape_counts_as_no_report(message):
+    from proctor.sandboxes._namespace import _checked_report
+
+    assert _checked_report(message) is None
+
+
+def test_a_well_formed_job_report_is_taken_as_it_is():
+    from proctor.sandboxes._namespace import _checked_report
+
+    assert _checked_report({"status": 256, "files": {"out.txt": "aGk="}}) == {"status": 256, "files": {"out.txt": "aGk="}}
