@@ -1,18 +1,12 @@
-"""One entry's chain checks, and the report they write to.
-
-Kept apart from the store (and its sqlite-utils, cryptography imports) so the audit's chain
-worker, a fresh interpreter, starts in a fraction of the time: it imports this, the canonical
-JSON rules and hashlib, nothing else of proctor.
-"""
+"""One entry's chain checks (``check_entry``), and the report they write to."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from proctor.ledger._canonical import parse, parse_fast
+from proctor.ledger._canonical import parse
 
 PAYLOAD_VERSION = 1
 GENESIS = "0" * 64  # the ``prev`` of the first entry
@@ -24,12 +18,9 @@ ENTRY_QUERY = "SELECT seq, id, kind, run, at, prev, hash, CAST(payload AS BLOB) 
 Check = Literal["chain", "run", "contents", "checkpoint", "anchor", "signature", "file"]
 
 
-_sha256 = hashlib.sha256
-
-
 def chain_hash(prev: str, payload: bytes) -> str:
     """An entry's hash: SHA-256 over the previous entry's hash (as bytes) and its payload."""
-    return _sha256(bytes.fromhex(prev) + payload).hexdigest()
+    return hashlib.sha256(bytes.fromhex(prev) + payload).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -79,28 +70,7 @@ class IntegrityReport:
         }
 
 
-_COLUMN_KEYS = ("seq", "id", "kind", "run", "at", "v")
-
-
-def judge_entry(report: IntegrityReport, position: int, row: tuple[Any, ...], expected_prev: str) -> dict[str, Any] | None:
-    """``check_entry``'s answer, by ``good_entry`` for the usual entry."""
-    value = good_entry(position, row, expected_prev)
-    return value if value is not None else check_entry(report, position, row, expected_prev)
-
-
-def good_entry(position: int, row: tuple[Any, ...], expected_prev: str) -> dict[str, Any] | None:
-    """The payload of an entry that passes every check of ``check_entry`` and parses on the fast
-    path; else None, and ``check_entry`` must judge it. The same checks in one function, as an
-    audit is mostly this call."""
-    seq, id_, kind, run, at, prev, digest, payload = row
-    if seq == position and prev == expected_prev:
-        try:
-            value = parse_fast(payload) if _sha256(bytes.fromhex(prev) + payload).hexdigest() == digest else None
-        except (ValueError, TypeError):
-            return None
-        if type(value) is dict and _columns_match(value, seq, id_, kind, run, at):
-            return value
-    return None
+_COLUMN_KEYS = ("at", "id", "kind", "run", "seq", "v")  # sorted: a problem names them in this order
 
 
 def check_entry(
@@ -108,7 +78,6 @@ def check_entry(
     position: int,
     row: tuple[Any, ...],
     expected_prev: str,
-    parse_payload: Callable[[bytes], Any] = parse,
 ) -> dict[str, Any] | None:
     """The entry's payload if every chain check holds; else None, with the problems reported."""
     seq, id_, kind, run, at, prev, digest, payload = row
@@ -120,33 +89,19 @@ def check_entry(
         report.add("chain", seq, "its hash does not cover its payload: the payload was edited")
         return None
     try:
-        value = parse_payload(payload)
+        value = parse(payload)
     except ValueError as exc:
         report.add("chain", seq, f"payload is {exc}")
         return None
     if not isinstance(value, dict):
         report.add("chain", seq, "payload is not a JSON object: it was not written by proctor")
         return None
-    if not _columns_match(value, seq, id_, kind, run, at):
-        columns = (seq, id_, kind, run, at, PAYLOAD_VERSION)
-        differing = sorted(k for k, v in zip(_COLUMN_KEYS, columns, strict=True) if value.get(k) != v)
+    columns = (at, id_, kind, run, seq, PAYLOAD_VERSION)
+    differing = [key for key, column in zip(_COLUMN_KEYS, columns, strict=True) if value.get(key) != column]
+    if differing:
         report.add("chain", seq, f"columns {', '.join(differing)} differ from the hashed payload: a column was edited")
         return None
     return value
-
-
-def _columns_match(value: dict[str, Any], seq: int, id_: str, kind: str, run: str | None, at: str) -> bool:
-    """Whether the payload holds the row's columns (and this format's version); written out, as
-    it runs once per entry (a tuple of ``value.get`` over the keys takes twice as long)."""
-    get = value.get
-    return (
-        get("seq") == seq
-        and get("id") == id_
-        and get("kind") == kind
-        and get("run") == run
-        and get("at") == at
-        and get("v") == PAYLOAD_VERSION
-    )
 
 
 def _sha256_hex(prev: str, payload: bytes) -> str:

@@ -20,17 +20,14 @@ Checks, in one pass over the entries (read as raw bytes, trusting no column):
 from __future__ import annotations
 
 import gc
-import os
 import sqlite3
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
 
-from proctor.ledger._canonical import parse
-from proctor.ledger._chain import ENTRY_QUERY, GENESIS, IntegrityReport, judge_entry
-from proctor.ledger._chain_worker import ChainWorker, Mark, WorkerLost
+from proctor.ledger._chain import ENTRY_QUERY, GENESIS, IntegrityReport, check_entry
 from proctor.ledger._checkpoint import Checkpoint
 from proctor.ledger._merkle import Frontier, leaf_hash
 from proctor.ledger._store import Ledger, checkpoint_from_row, content_digest
@@ -49,15 +46,14 @@ def verify_ledger(
     """Check ``ledger`` (and ``anchors`` against it); ``visit(seq, payload)`` sees each good entry.
 
     ``trusted_key`` (hex Ed25519 public key) makes every checkpoint and anchor need its signature.
-    ``parallel``: check the chain in a second process (a ``ChainWorker``) while this one builds
-    the Merkle tree and visits; by default when a second core is free and the ledger holds at
-    least ``PARALLEL_FROM`` entries. The report is the same either way.
+    ``parallel`` is accepted and ignored: audits run in this process (a second-interpreter chain
+    checker paid 1.06x on a quiet machine, not worth a second implementation to trust).
     """
     report = IntegrityReport()
     conn = ledger.db.conn
     try:
         with _cyclic_gc_paused(), _one_snapshot(conn):
-            _verify(ledger, conn, report, list(anchors), trusted_key, visit, parallel)
+            _verify(conn, report, list(anchors), trusted_key, visit)
     except sqlite3.DatabaseError as exc:
         report.add("file", None, f"the file is damaged: {exc}")
     return report
@@ -93,21 +89,20 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _verify(
-    ledger: Ledger,
     conn: sqlite3.Connection,
     report: IntegrityReport,
     anchors: list[Checkpoint],
     trusted_key: str | None,
     visit: EntryVisitor | None,
-    parallel: bool | None,
 ) -> None:
     checkpoints = {cp.size: cp for cp in _checkpoints(conn, report)}
     referenced: list[tuple[int, Any]] = []
-    roots = _verify_entries(ledger, report, checkpoints, {a.size for a in anchors}, visit, parallel, referenced)
+    roots = _verify_entries(conn, report, checkpoints, {a.size for a in anchors}, visit, referenced)
     for checkpoint in checkpoints.values():
         _check_checkpoint(report, checkpoint, roots.get(checkpoint.size), trusted_key)
     _verify_contents(conn, report, referenced)
-    _verify_anchors(ledger.ledger_id, anchors, roots, report, trusted_key)
+    (ledger_id,) = conn.execute("SELECT value FROM meta WHERE key = 'ledger_id'").fetchone()
+    _verify_anchors(ledger_id, anchors, roots, report, trusted_key)
     if trusted_key is not None:
         _check_signed_cover(report, [*checkpoints.values(), *anchors], roots, trusted_key)
 
@@ -127,12 +122,11 @@ def _checkpoints(conn: sqlite3.Connection, report: IntegrityReport) -> Iterator[
 
 
 def _verify_entries(
-    ledger: Ledger,
+    conn: sqlite3.Connection,
     report: IntegrityReport,
     checkpoints: dict[int, Checkpoint],
     anchor_sizes: set[int],
     visit: EntryVisitor | None,
-    parallel: bool | None,
     referenced: list[tuple[int, Any]],
 ) -> dict[int, tuple[str, str]]:
     """Walk the chain; returns {size: (root, head)} at each checkpoint and anchor size, and
@@ -142,133 +136,27 @@ def _verify_entries(
     last_stop = max(stops, default=0)  # no root is asked for beyond it: its leaves need no hash
     leaves: list[bytes] = []  # hashed into the Merkle frontier in bulk, up to each stop
     ended: set[str] = set()
-    checker = _Checker(ledger, parallel)  # after the checkpoints were read: the snapshot is taken
-    try:
-        for position, value, digest, payload in checker.entries(report):
-            report.entries = position
-            if value is not None:  # its columns are its payload's: value["seq"] is its seq column
-                _check_run_order(report, value, ended)
-                data = value.get("data")
-                if type(data) is dict and "contents" in data:
-                    referenced.extend((value["seq"], named) for named in _named(data["contents"]))
-                if visit is not None:
-                    visit(value["seq"], value)
-            if position <= last_stop:
-                leaves.append(leaf_hash(payload))
-                if position in stops:
-                    frontier.extend(leaves)
-                    leaves.clear()
-                    roots[position] = (frontier.root().hex(), digest)
-    finally:
-        checker.close()
+    expected_prev = GENESIS
+    for position, row in enumerate(conn.execute(ENTRY_QUERY), 1):
+        report.entries = position
+        value = check_entry(report, position, row, expected_prev)
+        digest, payload = row[6], row[7]
+        expected_prev = digest
+        if value is not None:  # its columns are its payload's: value["seq"] is its seq column
+            _check_run_order(report, value, ended)
+            data = value.get("data")
+            if type(data) is dict and "contents" in data:
+                referenced.extend((value["seq"], named) for named in _named(data["contents"]))
+            if visit is not None:
+                visit(value["seq"], value)
+        if position <= last_stop:
+            leaves.append(leaf_hash(payload))
+            if position in stops:
+                frontier.extend(leaves)
+                leaves.clear()
+                roots[position] = (frontier.root().hex(), digest)
     report.checkpoints = len(checkpoints)
     return roots
-
-
-PARALLEL_FROM = 20_000  # entries; below this a second interpreter's start-up costs more than it saves
-# The share of entries this process judges itself while the worker starts and runs ahead: after
-# it, this process only parses, visits and hashes the Merkle tree, which costs less per entry.
-# This process is the busier one (on 100,000 entries it never waits for a frame at 0.125, and
-# waits ~0.02 s in all at 0.06, where the audit takes ~4% less), so its share is kept small.
-IN_PROCESS_SHARE = 0.06
-# The columns this process reads of the entries the worker judges: what it needs to read the
-# payload, hash its leaf, and see that the worker read the same bytes.
-_READ_QUERY = "SELECT hash, CAST(payload AS BLOB) FROM entries ORDER BY seq"
-
-Checked = tuple[int, dict[str, Any] | None, str, bytes]  # position, payload if good, hash, payload bytes
-
-
-class _Checker:
-    """Judges each entry (``judge_entry``): here for the first ``IN_PROCESS_SHARE``, in a
-    ``ChainWorker`` on a second core for the rest when that pays, else (or once the worker is
-    lost) here too. The report is the same either way. Every query runs in the caller's read
-    transaction, so each sees the same snapshot, which the worker's (taken later) contains."""
-
-    def __init__(self, ledger: Ledger, parallel: bool | None) -> None:
-        self._conn = ledger.db.conn
-        size = ledger.size
-        if parallel is None:
-            parallel = len(os.sched_getaffinity(0)) > 1 and size >= PARALLEL_FROM
-        self._start = int(size * IN_PROCESS_SHARE) + 1
-        self._worker: ChainWorker | None = None
-        if parallel:
-            try:
-                self._worker = ChainWorker(ledger.path, self._start)
-            except OSError:
-                pass  # no interpreter to start (an embedded Python): this process checks everything
-
-    def entries(self, report: IntegrityReport) -> Iterator[Checked]:
-        """Each entry in order, judged, with the problems found added to ``report``."""
-        if self._worker is None:
-            yield from self._judged_here(report, 0, GENESIS)
-            return
-        position, expected_prev = yield from self._judged_here(report, 0, GENESIS, self._start - 1)
-        yield from self._judged_by_worker(report, self._worker, position, expected_prev)
-
-    def _judged_here(
-        self, report: IntegrityReport, after: int, expected_prev: str, limit: int = -1
-    ) -> Generator[Checked, None, tuple[int, str]]:
-        """The entries after position ``after`` (at most ``limit``); returns the last position and hash."""
-        position = after
-        for position, row in enumerate(self._conn.execute(f"{ENTRY_QUERY} LIMIT ? OFFSET ?", (limit, after)), after + 1):
-            yield position, judge_entry(report, position, row, expected_prev), row[6], row[7]
-            expected_prev = row[6]
-        return position, expected_prev
-
-    def _judged_by_worker(self, report: IntegrityReport, worker: ChainWorker, position: int, digest: str) -> Iterator[Checked]:
-        """The entries after ``position`` (whose hash is ``digest``), as the worker judged them."""
-        rows = self._conn.execute(f"{_READ_QUERY} LIMIT -1 OFFSET ?", (position,))
-        try:
-            for end, end_hash, marks in worker.frames():
-                first, prev = position + 1, digest
-                entries = zip(range(first, end + 1), rows, strict=False)  # the frame or the rows may end first
-                for position, (digest, payload) in entries:
-                    mark = marks.get(position)
-                    if mark is None:  # good: the usual case, kept short
-                        try:
-                            value = _loads(payload)
-                        except ValueError:
-                            value = None
-                        if type(value) is not dict:
-                            value = self._judge_one(report, position, prev)
-                    else:
-                        value = self._read_marked(report, mark, position, payload, prev)
-                    yield position, value, digest, payload
-                    prev = digest
-                if position < end:
-                    return  # every entry of this snapshot is judged
-                if digest != end_hash:
-                    report.add("file", end, "the ledger changed while it was audited (two reads of it differ): audit it again")
-        except WorkerLost:
-            self.close()  # it judged the entries up to ``position``: this process judges the rest
-            yield from self._judged_here(report, position, digest)
-
-    def _read_marked(self, report: IntegrityReport, mark: Mark, position: int, payload: bytes, prev: str) -> dict[str, Any] | None:
-        """An entry the worker found something in: its problems, and its payload if still good."""
-        reading, problems = mark
-        for check, seq, message in problems:
-            report.add(check, seq, message)
-        if reading == "skip":
-            return None
-        try:
-            value = _loads(payload) if reading == "fast" else parse(payload)
-        except ValueError:
-            value = None
-        return value if type(value) is dict else self._judge_one(report, position, prev)
-
-    def _judge_one(self, report: IntegrityReport, position: int, expected_prev: str) -> dict[str, Any] | None:
-        """Judge here an entry whose bytes are not what the worker judged (the file changed under
-        the audit): from the whole row, read in this process's snapshot."""
-        row = self._conn.execute(f"{ENTRY_QUERY} LIMIT 1 OFFSET ?", (position - 1,)).fetchone()
-        return judge_entry(report, position, row, expected_prev)
-
-    def close(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
-
-
-_loads = orjson.loads  # a global: one lookup less per entry
 
 
 def _check_run_order(report: IntegrityReport, value: dict[str, Any], ended: set[str]) -> None:

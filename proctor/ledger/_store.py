@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import orjson
-
 from proctor.errors import IntegrityError, UnavailableError
 from proctor.ledger._canonical import canonical, parse
 from proctor.ledger._chain import GENESIS, PAYLOAD_VERSION
@@ -93,6 +91,7 @@ class Entry(NamedTuple):
 
 
 _COLUMNS = "seq, id, kind, run, at, prev, hash, payload"
+_IDS_PER_QUERY = 500  # well under SQLite's limit on a statement's parameters
 _INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -101,31 +100,28 @@ def _row_entry(row: tuple[Any, ...]) -> Entry:
     return Entry(seq, id_, kind, run, at, prev, digest, payload.encode())
 
 
-def _payload(event: Event, data: bytes, seq: int, at: str) -> bytes:
-    # The envelope's keys in RFC 8785 order around the canonical data; orjson writes these
-    # strings and integers as RFC 8785 does.
-    envelope = {
-        "at": at,
-        "data": orjson.Fragment(data),
-        "id": event.id,
-        "kind": event.kind,
-        "run": event.run,
-        "seq": seq,
-        "v": PAYLOAD_VERSION,
-    }
+def _prepared(event: Event) -> bytes:
+    """The middle of the event's payload, every value written by ``canonical``: its data, id,
+    kind and run, with their keys in RFC 8785 order (``_chain`` adds ``at`` before and ``seq``
+    and ``v`` after, the same way). Made outside the write lock: it is the slow part."""
+    if type(event.id) is not str or type(event.kind) is not str or not (event.run is None or type(event.run) is str):
+        raise ValueError(f"cannot record event {event.id!r}: its id, kind and run must be strings")
+    data = canonical(event.data)
     try:
-        return orjson.dumps(envelope)
-    except TypeError:
+        id_, kind, run = canonical(event.id), canonical(event.kind), canonical(event.run)
+    except ValueError:
         raise ValueError(f"cannot record event {event.id!r}: its id, kind and run must be strings of valid Unicode") from None
+    return b'"data":' + data + b',"id":' + id_ + b',"kind":' + kind + b',"run":' + run
 
 
 def _chain(prepared: list[tuple[Event, bytes]], seq: int, head: str, at: str) -> list[Entry]:
     """The entries that extend the head (seq, head) by these events, all stamped ``at``."""
     entries = []
     prev = bytes.fromhex(head)
-    for event, data in prepared:
+    opening = b'{"at":' + canonical(at) + b","
+    for event, middle in prepared:
         seq += 1
-        payload = _payload(event, data, seq, at)
+        payload = opening + middle + b',"seq":%d,"v":%d}' % (seq, PAYLOAD_VERSION)  # safe integers: RFC 8785 writes them so
         digest = hashlib.sha256(prev + payload)
         entries.append(Entry(seq, event.id, event.kind, event.run, at, head, head := digest.hexdigest(), payload))
         prev = digest.digest()
@@ -160,7 +156,6 @@ class Ledger:
         self.db, self.ledger_id = connect(self.path, readonly=readonly, synchronous=synchronous)
         self._conn = self.db.conn
         self._frontier = Frontier()
-        self._last_head: tuple[int, str] | None = None  # (seq, hash) after this writer's last append
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -169,68 +164,35 @@ class Ledger:
         return self.extend([Event(kind, data, run, id or uuid.uuid4().hex)])[0]
 
     def extend(self, events: Iterable[Event]) -> list[Entry]:
-        """Record events in order, in one transaction; one entry per event."""
-        prepared = [(e, canonical(e.data)) for e in events]  # outside the lock: the slow part
+        """Record events in order, in one transaction; one entry per event (for an id recorded
+        before, in this call or earlier, the entry recorded first)."""
+        prepared = [(e, _prepared(e)) for e in events]
         if not prepared:
             return []
-        if self._last_head is not None:
-            try:
-                with self._transaction() as conn:
-                    entries = self._insert_new(conn, prepared, self._last_head)
-            except sqlite3.IntegrityError:
-                pass  # another writer moved the head, or an id was recorded before: the careful way
-            else:
-                self._last_head = (entries[-1].seq, entries[-1].hash)
-                return entries
         with self._transaction() as conn:
-            entries = self._insert(conn, prepared)
-            self._last_head = self._head(conn)
-        return entries
+            seq, head = self._head(conn)
+            known = self._by_ids(conn, [event.id for event, _ in prepared])
+            new: dict[str, tuple[Event, bytes]] = {}
+            for event, data in prepared:
+                if event.id not in known:
+                    new.setdefault(event.id, (event, data))
+            written = _chain(list(new.values()), seq, head, _now())
+            conn.executemany(_INSERT, [entry.row() for entry in written])
+            self._finish(conn, list(new.values()), written)
+        known.update((entry.id, entry) for entry in written)
+        return [known[event.id] for event, _ in prepared]
 
-    def _insert_new(self, conn: sqlite3.Connection, prepared: list[tuple[Event, bytes]], head: tuple[int, str]) -> list[Entry]:
-        """Insert on top of the head this writer last saw; the triggers refuse it (IntegrityError)
-        if the head has moved since, and the id index if any event was recorded before."""
-        entries = _chain(prepared, *head, _now())
-        conn.executemany(_INSERT, [entry.row() for entry in entries])
-        self._finish(conn, prepared, entries, head[0])
-        return entries
-
-    def _insert(self, conn: sqlite3.Connection, prepared: list[tuple[Event, bytes]]) -> list[Entry]:
-        """Insert on top of the head read in this transaction, returning the entries of ids
-        recorded before instead of recording them again."""
-        seq, head = self._head(conn)
-        entries = _chain(prepared, seq, head, _now())
-        conn.execute("SAVEPOINT batch")
-        try:
-            conn.executemany(_INSERT, [entry.row() for entry in entries])
-        except sqlite3.IntegrityError:
-            conn.execute("ROLLBACK TO batch")  # an id seen before (a retry): go one by one
-            entries = [self._insert_one(conn, event, data) for event, data in prepared]
-        conn.execute("RELEASE batch")
-        self._finish(conn, prepared, entries, seq)
-        return entries
-
-    def _finish(self, conn: sqlite3.Connection, prepared: list[tuple[Event, bytes]], entries: list[Entry], before: int) -> None:
-        """Store the events' contents and make the checkpoints due among the new entries."""
-        bodies = [body for event, _ in prepared for body in event.contents]
+    def _finish(self, conn: sqlite3.Connection, new: list[tuple[Event, bytes]], written: list[Entry]) -> None:
+        """Store the new events' contents and make the checkpoints due among the new entries."""
+        bodies = [body for event, _ in new for body in event.contents]
         if bodies:
             rows = [(content_digest(b), len(b), b) for b in bodies]
             conn.executemany("INSERT INTO contents (digest, size, body) VALUES (?, ?, ?)", rows)
         if not self.checkpoint_every:
             return
-        new = [entry for entry in entries if entry.seq > before]  # not those recorded before
-        for entry in new:
+        for entry in written:
             if entry.seq % self.checkpoint_every == 0:
-                self._checkpoint(conn, entry.seq, entry.hash, new)
-
-    def _insert_one(self, conn: sqlite3.Connection, event: Event, data: bytes) -> Entry:
-        known = self._by_id(conn, event.id)
-        if known is not None:
-            return known
-        seq, head = self._head(conn)
-        (entry,) = _chain([(event, data)], seq, head, _now())
-        conn.execute(_INSERT, entry.row())
-        return entry
+                self._checkpoint(conn, entry.seq, entry.hash, written)
 
     def checkpoint(self) -> Checkpoint:
         """A checkpoint of the current head (the existing one if the head already has one)."""
@@ -294,6 +256,15 @@ class Ledger:
     def _by_id(self, conn: sqlite3.Connection, event_id: str) -> Entry | None:
         row = conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (event_id,)).fetchone()
         return _row_entry(row) if row else None
+
+    def _by_ids(self, conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, Entry]:
+        """The entries already recorded under any of ``event_ids``."""
+        found: dict[str, Entry] = {}
+        for start in range(0, len(event_ids), _IDS_PER_QUERY):
+            chunk = event_ids[start : start + _IDS_PER_QUERY]
+            query = f"SELECT {_COLUMNS} FROM entries WHERE id IN ({', '.join('?' * len(chunk))})"
+            found.update((entry.id, entry) for entry in map(_row_entry, conn.execute(query, chunk)))
+        return found
 
     def _checkpoint_at(self, conn: sqlite3.Connection, size: int) -> Checkpoint | None:
         row = conn.execute("SELECT statement, public_key, signature FROM checkpoints WHERE size = ?", (size,)).fetchone()

@@ -122,7 +122,7 @@ def test_values_beyond_json_data_are_refused_by_name(value):
         canonical(value)
 
 
-@pytest.mark.parametrize("value", [float("nan"), {"x": float("inf")}, [float("-inf")]])
+@pytest.mark.parametrize("value", [float("nan"), {"x": float("inf")}, [float("-inf")], {"a": None, "b": [float("nan")]}])
 def test_canonical_refuses_nan_and_infinity(value):
     with pytest.raises(ValueError, match="NaN or infinity"):
         canonical(value)

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
@@ -275,3 +275,41 @@ def test_every_public_ledger_name_loads_on_first_use():
 
     assert set(package.__all__) == set(package._MODULES)
     assert all(getattr(package, name) is not None for name in package.__all__)
+
+
+_texts = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=8)  # any Unicode but lone surrogates
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.dictionaries(_texts, st.none() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _texts, max_size=4),
+    kind=_texts,
+    run=st.none() | _texts,
+    id_=_texts.filter(bool),
+)
+def test_every_payload_is_the_rfc8785_form_of_its_envelope(tmp_path_factory, data, kind, run, id_):
+    import rfc8785
+
+    with Ledger(tmp_path_factory.mktemp("l") / "l.ledger") as book:
+        entry = book.append(kind, data, run=run, id=id_)
+    safe = {k: str(v) if type(v) is int and abs(v) > 2**53 - 1 else v for k, v in data.items()}
+    envelope = {"at": entry.at, "data": safe, "id": id_, "kind": kind, "run": run, "seq": 1, "v": 1}
+    assert entry.payload == rfc8785.dumps(envelope)
+
+
+@pytest.mark.parametrize(
+    "event", [Event("verdict", {}, id=5), Event(7, {}), Event("verdict", {}, run=3), Event("verdict", {}, id="\ud800")]
+)
+def test_an_event_whose_id_kind_or_run_is_not_a_string_is_refused_by_name(ledger, event):
+    with pytest.raises(ValueError, match="its id, kind and run must be strings"):
+        ledger.extend([event])
+    assert ledger.size == 0
+
+
+def test_a_batch_mixing_recorded_repeated_and_new_ids_records_each_id_once(ledger):
+    first = ledger.append("decision", {"n": 1}, id="a")
+    batch = [Event("decision", {"n": 2}, id="a"), Event("decision", {"n": 3}, id="b"), Event("decision", {"n": 4}, id="b")]
+    entries = ledger.extend(batch)
+    assert entries[0] == first and entries[1] == entries[2] and entries[1].data == {"n": 3}
+    assert ledger.size == 2 and [e.id for e in ledger.entries()] == ["a", "b"]
+    assert verify_ledger(ledger).ok
