@@ -25,10 +25,12 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from typing import Any
 
 from proctor.errors import SandboxUnavailable
 from proctor.models import Limits
+from proctor.sandboxes import _seccomp
 from proctor.sandboxes._base import PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, probe, register_sandbox
 from proctor.sandboxes._cgroups import CPU_CORES
 from proctor.sandboxes._image import IMAGE_PYTHON, default_tag
@@ -125,6 +127,7 @@ class DockerSandbox(Sandbox):
 
     def __init__(self, *, image: str | None = None, pool: int = 0, pool_limits: Limits | None = None) -> None:
         self._client = engine()
+        self._instance = uuid.uuid4().hex
         self._image = image or default_tag()
         self._require_image()
         self._pool_limits = pool_limits or Limits()
@@ -155,7 +158,7 @@ class DockerSandbox(Sandbox):
                 continue
             try:
                 with self._pool_lock:
-                    self._pool.put(_Container.start(self._client, self._image, self._pool_limits))
+                    self._pool.put(_Container.start(self._client, self._image, self._pool_limits, self._instance))
             except Exception:  # noqa: BLE001  (engine trouble: jobs will create their own and report it)
                 time.sleep(0.5)
 
@@ -165,7 +168,7 @@ class DockerSandbox(Sandbox):
                 return self._pool.get(timeout=5)
             except queue.Empty:
                 pass
-        return _Container.start(self._client, self._image, limits)
+        return _Container.start(self._client, self._image, limits, self._instance)
 
     def run(self, job: Job, limits: Limits | None = None, *, channel: socket.socket | None = None) -> ExecResult:
         limits = limits or Limits()
@@ -183,7 +186,7 @@ class DockerSandbox(Sandbox):
     def leftovers(self) -> list[str]:
         with self._pool_lock:
             pooled = {c.id for c in list(self._pool.queue)}
-            running = self._client.containers.list(all=True, filters={"label": LABEL})
+            running = self._client.containers.list(all=True, filters={"label": f"{LABEL}={self._instance}"})
         return [f"container {c.short_id}" for c in running if c.id not in pooled]
 
     def close(self) -> None:
@@ -206,7 +209,7 @@ class _Container:
         self.id = container.id
 
     @classmethod
-    def start(cls, client: Any, image: str, limits: Limits) -> _Container:
+    def start(cls, client: Any, image: str, limits: Limits, instance: str) -> _Container:
         from docker.types import Ulimit
 
         cpu = int(limits.cpu_seconds) + 1
@@ -220,7 +223,7 @@ class _Container:
             network_mode="none",
             read_only=True,
             init=True,
-            labels={LABEL: "1"},
+            labels={LABEL: instance},  # its sandbox's own: another proctor's containers are never its leftovers
             tmpfs={"/work": f"size={limits.disk_bytes},uid=1000,gid=1000,mode=0755", "/tmp": f"size={limits.disk_bytes},mode=1777"},
             shm_size=limits.disk_bytes,
             mem_limit=limits.memory_bytes,
@@ -228,7 +231,7 @@ class _Container:
             pids_limit=limits.processes,
             nano_cpus=CPU_CORES * 10**9,  # as the namespace backend: a job cannot starve the jobs beside it
             cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
+            security_opt=["no-new-privileges", f"seccomp={_seccomp.docker_profile()}"],  # the namespace backend's filter
             log_config={"type": "none"},
             volumes={door.directory: {"bind": "/run/proctor", "mode": "ro"}},
             ulimits=[

@@ -368,6 +368,7 @@ class _JobRun:
         self.sandbox, self.job, self.limits, self.cgroup = sandbox, job, limits, cgroup
         self.channel = channel
         self.init_pid: int | None = None
+        self.init: int | None = None  # a pidfd of the job's init: signals reach it, or no one, never a pid reused since
         self.report: _zygote.JobReport | None = None
 
     def execute(self, control: socket.socket) -> ExecResult:
@@ -403,10 +404,14 @@ class _JobRun:
                 if fd >= 0:
                     os.close(fd)
             ours.close()
+            if self.init is not None:
+                os.close(self.init)
+                self.init = None
         return self._result(streams, hit, time.monotonic() - started)
 
     def _start(self, sock: socket.socket, stdout_w: int, stderr_w: int) -> None:
         self.init_pid = _received_pid(sock, b"P")
+        self.init = os.pidfd_open(self.init_pid)  # init waits for its job now, so the pid is still its own
         if self.cgroup is not None:
             self.cgroup.add(self.init_pid)
         fds = (stdout_w, stderr_w) if self.channel is None else (stdout_w, stderr_w, self.channel.fileno())
@@ -421,9 +426,9 @@ class _JobRun:
         return False
 
     def _kill(self) -> None:
-        if self.init_pid is not None:
+        if self.init is not None:
             try:
-                os.kill(self.init_pid, signal.SIGKILL)
+                signal.pidfd_send_signal(self.init, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         if self.cgroup is not None:

@@ -5,12 +5,21 @@ namespace, mount, tracing, BPF and keyring interfaces are its largest attack sur
 honest solution needs them. Denied calls fail with EPERM (clone3 with ENOSYS, so that libc
 falls back to clone, whose namespace flags can be inspected). Other architectures' system call
 tables are killed outright by libseccomp's default bad-arch action.
+
+Sockets: only ``AF_UNIX`` may be created. Every other family is refused (EAFNOSUPPORT, as if the
+kernel lacked it): netlink messages queued on a job's own sockets are not charged to its memory
+cgroup (a job pinned 1 GiB under a 64 MiB limit) and ``NETLINK_USERSOCK`` carries data between
+jobs sharing a network namespace; packet, INET and the rest offer nothing to a program that is
+offline by design but ports and tables shared between jobs. Socket ioctls (``SIOC*``, 0x89xx)
+are refused too: on the channel, which the launcher made in its own namespace, they would list
+the host's interfaces and addresses.
 """
 
 from __future__ import annotations
 
 import errno
 import functools
+import json
 import tempfile
 
 DENIED = (
@@ -63,6 +72,9 @@ DENIED = (
     "ioperm",
     "lookup_dcookie",
 )
+AF_UNIX = 1
+SOCKET_FAMILIES = range(2, 64)  # every family but AF_UNIX (AF_MAX is 46 today; room for new ones)
+SOCKET_IOCTLS = (0xFF00, 0x8900)  # (mask, value): the SIOC* requests
 NAMESPACE_FLAGS = (0x00020000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x02000000)
 
 
@@ -87,9 +99,37 @@ def program() -> bytes:
         except (RuntimeError, ValueError, OSError):
             continue  # not a system call on this architecture
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    for family in SOCKET_FAMILIES:
+        for call in ("socket", "socketpair"):
+            # the kernel reads the family as a 32-bit int: compare only those bits, or high ones would slip past
+            rules.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), call, seccomp.Arg(0, seccomp.MASKED_EQ, 0xFFFFFFFF, family))
+    rules.add_rule(seccomp.ERRNO(errno.EPERM), "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, *SOCKET_IOCTLS))
     for flag in NAMESPACE_FLAGS:
         rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
     with tempfile.TemporaryFile() as handle:
         rules.export_bpf(handle)
         handle.seek(0)
         return handle.read()
+
+
+@functools.cache
+def docker_profile() -> str:
+    """The same filter as a Docker seccomp profile (``security_opt=["seccomp=<this>"]``), replacing
+    Docker's default: that one lets a job ``ptrace`` its own ``docker-init`` (same uid) and forge the
+    exit status, and open netlink sockets whose queued messages escape the memory limit."""
+    rules: list[dict[str, object]] = [
+        {"names": list(DENIED), "action": "SCMP_ACT_ERRNO", "errnoRet": errno.EPERM},
+        {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": errno.ENOSYS},
+    ]
+    rules += [
+        {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": errno.EPERM, "args": [_masked(0, flag, flag)]}
+        for flag in NAMESPACE_FLAGS
+    ]
+    refuse_family = {"names": ["socket", "socketpair"], "action": "SCMP_ACT_ERRNO", "errnoRet": errno.EAFNOSUPPORT}
+    rules += [{**refuse_family, "args": [_masked(0, 0xFFFFFFFF, family)]} for family in SOCKET_FAMILIES]
+    rules.append({"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": errno.EPERM, "args": [_masked(1, *SOCKET_IOCTLS)]})
+    return json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": rules})
+
+
+def _masked(index: int, mask: int, value: int) -> dict[str, object]:
+    return {"index": index, "value": mask, "valueTwo": value, "op": "SCMP_CMP_MASKED_EQ"}

@@ -17,6 +17,7 @@ from proctor.sandboxes._base import LimitName
 
 POLL_SECONDS = 0.02
 GRACE_SECONDS = 5.0
+DRAIN_SECONDS = 1.0  # once the job has ended: time to read what its pipes still hold
 
 
 @dataclass
@@ -45,7 +46,9 @@ class Watch:
     """How to watch one job: its pipes, its deadline, how to stop it and check its limits.
 
     ``extra`` is another readable file descriptor (a control socket) with a handler that
-    returns False when that source is finished. ``channel`` is the job's channel, if any: the
+    returns False when that source is finished, which means the job has ended: its pipes are
+    then drained for at most ``DRAIN_SECONDS`` (a write end the job parked elsewhere, such as in
+    its channel, must not keep the watch going). ``channel`` is the job's channel, if any: the
     job is killed once the caller shuts its end down.
     """
 
@@ -86,18 +89,24 @@ def supervise(watch: Watch) -> tuple[dict[str, Stream], LimitName | None]:
         selector.register(watch.extra[0], selectors.EVENT_READ, None)
     hang_up = _hang_up_watch(watch.channel)
     hit: LimitName | None = None
+    ended = False  # the extra source said the job is over
     stop_at = watch.deadline
     try:
         while selector.get_map():
             now = time.monotonic()
             if now >= stop_at:
-                if hit is not None:
-                    break  # killed, and the pipes still did not close: stop waiting
+                if hit is not None or ended:
+                    break  # killed or over, and the pipes still did not close: stop waiting
                 hit = "wall"
                 watch.kill()
                 stop_at = now + GRACE_SECONDS
             for key, _ in selector.select(min(POLL_SECONDS, max(stop_at - now, 0.0))):
-                if not _handle(key, streams, watch, selector) and hit is None:
+                if key.data is None:
+                    assert watch.extra is not None
+                    if not watch.extra[1]():
+                        selector.unregister(key.fd)
+                        ended, stop_at = True, min(stop_at, time.monotonic() + DRAIN_SECONDS)
+                elif not _read(key, streams, selector) and hit is None:
                     hit = "output"
                     watch.kill()
                     stop_at = time.monotonic() + GRACE_SECONDS
@@ -112,13 +121,8 @@ def supervise(watch: Watch) -> tuple[dict[str, Stream], LimitName | None]:
     return streams, hit
 
 
-def _handle(key: selectors.SelectorKey, streams: dict[str, Stream], watch: Watch, selector: selectors.BaseSelector) -> bool:
-    """Read one ready source; return False when an output stream went over its cap."""
-    if key.data is None:
-        assert watch.extra is not None
-        if not watch.extra[1]():
-            selector.unregister(key.fd)
-        return True
+def _read(key: selectors.SelectorKey, streams: dict[str, Stream], selector: selectors.BaseSelector) -> bool:
+    """Read one ready pipe; return False when its stream went over its cap."""
     try:
         chunk = os.read(key.fd, 1 << 16)
     except BlockingIOError:

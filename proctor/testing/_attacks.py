@@ -133,6 +133,13 @@ def _package(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
     return same, "installed package unchanged" if same else "installed package was modified"
 
 
+def _all_refused(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
+    """The probe ran, and everything it tried was refused (it prints CREATED for what was not)."""
+    if b"refused" not in result.stdout:
+        return False, f"the probe did not run: {result.describe()}: {result.stderr[-200:]!r}"
+    return b"CREATED" not in result.stdout, result.stdout.decode(errors="replace").strip()[:300]
+
+
 def _only_own_processes(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
     first = result.stdout.split(b"\n", 1)[0]
     pids = [int(p) for p in first.split()[1:]] if first.startswith(b"PIDS") else None
@@ -307,6 +314,50 @@ os.symlink("{secret}", "out/data")
 """,
         _no_leak,
         collect=("result.json", "shadow.txt", "out/data"),
+    ),
+    Attack(
+        "netlink-packet-inet-sockets",
+        """
+import socket
+# NETLINK_USERSOCK: messages queued on its own sockets escape the memory cgroup, and it reaches
+# other jobs sharing a network namespace; packet and INET sockets see what such jobs share.
+for family, kind, protocol in ((socket.AF_NETLINK, socket.SOCK_RAW, 2), (socket.AF_NETLINK, socket.SOCK_DGRAM, 0),
+                               (socket.AF_PACKET, socket.SOCK_RAW, 0), (socket.AF_INET, socket.SOCK_STREAM, 0),
+                               (socket.AF_INET6, socket.SOCK_DGRAM, 0)):
+    try:
+        sock = socket.socket(family, kind, protocol)
+    except OSError as exc:
+        print("refused", family, exc.errno)
+        continue
+    print("CREATED", family)
+    if family == socket.AF_NETLINK:
+        sock.bind((0, 0))
+        try:
+            for _ in range(200_000):  # pin kernel memory in its own receive queue
+                sock.sendto(b"x" * 4096, sock.getsockname())
+        except OSError as exc:
+            print("stopped pinning", exc)
+""",
+        _all_refused,
+    ),
+    Attack(
+        "socket-ioctls",
+        """
+import array, fcntl, socket, struct
+left, right = socket.socketpair()
+for name, request in (("SIOCGIFCONF", 0x8912), ("SIOCGIFHWADDR", 0x8927), ("SIOCGIFADDR", 0x8915)):
+    buffer = array.array("B", bytes(4096))
+    try:
+        if name == "SIOCGIFCONF":
+            argument = struct.pack("iL", 4096, buffer.buffer_info()[0])
+        else:
+            argument = struct.pack("16sP", b"lo", 0)
+        fcntl.ioctl(left.fileno(), request, argument)
+        print("CREATED an answer to", name)
+    except OSError as exc:
+        print("refused", name, exc.errno)
+""",
+        _all_refused,
     ),
 )
 

@@ -184,10 +184,8 @@ class Remote:
 
     def _receive(self, what: str, timeout: float) -> dict[str, Any]:
         assert self._ours is not None
-        if self._ours.gettimeout() != timeout:  # two fcntl calls each time it changes; calls reuse one
-            self._ours.settimeout(timeout)
         try:
-            reply = _wire.receive(self._ours)
+            reply = _wire.receive(self._ours, deadline=time.monotonic() + timeout)  # the whole reply, not each chunk
         except TimeoutError:
             self._fail(f"{what} did not finish within {timeout:g} s", timed_out=True)
         except (OSError, ValueError, RecursionError) as exc:

@@ -10,18 +10,31 @@ Encoding: JSON in which lists are arrays, strings are strings, ints and bools ar
 and every other type is a one-key object: ``{"f": float.hex()}`` (exact, NaN and infinities
 included), ``{"t": [...]}`` tuple, ``{"s": [...]}`` set, ``{"z": [...]}`` frozenset,
 ``{"b": base64}`` bytes, ``{"d": [[k, v], ...]}`` dict (keys of any hashable plain type).
+
+The receiving side does bounded work whatever the sender wrote (it may be a candidate that read
+this file): a frame is at most ``MAX_FRAME`` bytes and ``MAX_ITEMS`` JSON values (counted on the
+bytes, before anything is built), nested at most ``MAX_DEPTH`` deep; the whole frame must arrive
+before a deadline, not merely each chunk within a timeout; file descriptors or credentials sent
+along are closed and refused; and a set or dict whose items share hashes beyond what distinct
+honest values do (``MAX_SAME_HASH``) is refused before it is built, as ints like ``i * (2**61 - 1)``
+all hash alike and would make building it quadratic.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
 import struct
+import time
 from typing import Any
 
-MAX_FRAME = 64 * 1024 * 1024
+MAX_FRAME = 16 * 1024 * 1024
+MAX_ITEMS = 1_000_000  # JSON values in one frame: a bound on what decoding it builds
 MAX_DEPTH = 200
+MAX_SAME_HASH = 8  # items of one set or dict sharing one hash (distinct honest values: almost never 2)
+_ANCILLARY_SPACE = socket.CMSG_SPACE(253 * 4)  # room for the most descriptors one message can carry
 
 
 class NotPlainData(TypeError):
@@ -107,14 +120,31 @@ def _decode_tagged(tag: str, body: Any, depth: int) -> Any:
             if tag == "t":
                 return tuple(items or ())
             if tag == "s":
-                return set(items or ())
+                return set(_unsteered(items or []))
             if tag == "z":
-                return frozenset(items or ())
+                return frozenset(_unsteered(items or []))
             if tag == "d":
-                return {decode(k, depth + 1): decode(v, depth + 1) for k, v in (_pair(p) for p in body)}
+                pairs = [(decode(k, depth + 1), decode(v, depth + 1)) for k, v in (_pair(p) for p in body)]
+                _unsteered([k for k, _ in pairs])
+                return dict(pairs)
     except (ValueError, TypeError) as exc:  # unhashable keys, malformed base64 or hex
         raise NotPlainData(f"a malformed {tag!r} encoding: {exc}") from None
     raise NotPlainData(f"an unknown encoding tag {tag!r}")
+
+
+def _unsteered(keys: list[Any]) -> list[Any]:
+    """``keys``, once no more than ``MAX_SAME_HASH`` of them share a hash (TypeError if one is unhashable).
+
+    Counting by hash value costs one dict insertion per key whatever the keys are: distinct hash
+    values are distinct ints, which never collide in full.
+    """
+    counts: dict[int, int] = {}
+    for key in keys:
+        code = hash(key)
+        counts[code] = seen = counts.get(code, 0) + 1
+        if seen > MAX_SAME_HASH:
+            raise NotPlainData(f"more than {MAX_SAME_HASH} items of one set or dict share a hash (building it would be quadratic)")
+    return keys
 
 
 def _pair(item: Any) -> tuple[Any, Any]:
@@ -129,29 +159,48 @@ def send(sock: socket.socket, message: dict[str, Any]) -> None:
     sock.sendall(struct.pack(">I", len(body)) + body)
 
 
-def receive(sock: socket.socket) -> dict[str, Any] | None:
-    """Receive one frame (None at end of stream); ValueError on a frame that is not a JSON object."""
-    header = _exactly(sock, 4)
+def receive(sock: socket.socket, deadline: float | None = None) -> dict[str, Any] | None:
+    """Receive one frame (None at end of stream), all of it by ``deadline`` (``time.monotonic()``;
+    TimeoutError after it). ValueError on a frame over the limits or that is not a JSON object."""
+    header = _exactly(sock, 4, deadline)
     if header is None:
         return None
     (size,) = struct.unpack(">I", header)
     if size > MAX_FRAME:
         raise ValueError(f"a frame of {size} bytes (limit {MAX_FRAME})")
-    body = _exactly(sock, size)
+    body = _exactly(sock, size, deadline)
     if body is None:
         return None
+    items = body.count(b",") + body.count(b"[") + body.count(b"{")  # at least the values less one
+    if items >= MAX_ITEMS:
+        raise ValueError(f"a frame of about {items} values (limit {MAX_ITEMS})")
     message = json.loads(body)
     if type(message) is not dict:
         raise ValueError("a frame that is not a JSON object")
     return message
 
 
-def _exactly(sock: socket.socket, size: int) -> bytes | None:
+def _exactly(sock: socket.socket, size: int, deadline: float | None) -> bytes | None:
     chunks, left = [], size
     while left:
-        chunk = sock.recv(min(left, 1 << 20))
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the frame did not arrive in time")
+            sock.settimeout(remaining)
+        chunk, ancillary, flags, _ = sock.recvmsg(min(left, 1 << 20), _ANCILLARY_SPACE)
+        if ancillary or flags & socket.MSG_CTRUNC:
+            _close_received(ancillary)
+            raise ValueError("file descriptors or credentials came with the frame: the channel carries data only")
         if not chunk:
             return None
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+
+def _close_received(ancillary: list[tuple[int, int, bytes]]) -> None:
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            for fd in struct.unpack(f"{len(data) // 4}i", data[: len(data) - len(data) % 4]):
+                os.close(fd)

@@ -13,7 +13,7 @@ import pytest
 from proctor.sandboxes._namespace import NamespaceSandbox
 from proctor.testing import run_attack_corpus
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the namespace backend needs a root launcher (CI runs as root)")
+ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="the namespace backend needs a root launcher (CI runs as root)")
 
 # Another proctor process: its sandbox prints its uid, then keeps two candidates busy until killed.
 BUSY_NEIGHBOUR = """
@@ -45,6 +45,7 @@ def _running_as(uid: int) -> list[int]:
     return pids
 
 
+@ROOT
 def test_instances_claim_distinct_uids_and_free_them_on_close():
     with NamespaceSandbox() as first, NamespaceSandbox() as second:
         taken = {first.uid, second.uid}
@@ -53,6 +54,7 @@ def test_instances_claim_distinct_uids_and_free_them_on_close():
         assert again.uid in taken  # a closed instance's pair is claimed again, so uids do not run out
 
 
+@ROOT
 def test_the_attack_corpus_is_contained_while_another_proctor_keeps_its_jobs_running(namespace_sandbox):
     neighbour = subprocess.Popen([sys.executable, "-c", BUSY_NEIGHBOUR], stdout=subprocess.PIPE, text=True)
     try:
@@ -71,3 +73,15 @@ def test_the_attack_corpus_is_contained_while_another_proctor_keeps_its_jobs_run
     finally:
         neighbour.kill()
         neighbour.wait()
+
+
+@pytest.mark.docker
+def test_another_docker_sandboxs_containers_are_not_this_ones_leftovers(docker_engine):
+    from proctor.sandboxes._docker import DockerSandbox
+
+    with DockerSandbox(pool=1) as busy, DockerSandbox() as other:
+        deadline = time.monotonic() + 60
+        while busy._pool.empty() and time.monotonic() < deadline:  # its pooled container is up
+            time.sleep(0.1)
+        assert not busy._pool.empty(), "the pooled container never started"
+        assert other.leftovers() == [] and busy.leftovers() == []

@@ -195,3 +195,70 @@ def test_a_well_formed_job_report_is_taken_as_it_is():
     from proctor.sandboxes._namespace import _checked_report
 
     assert _checked_report({"status": 256, "files": {"out.txt": "aGk="}}) == {"status": 256, "files": {"out.txt": "aGk="}}
+
+
+PARK_PIPES = """
+import os, socket, struct
+channel = socket.socket(fileno=3)
+print("parking", flush=True)
+channel.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("2i", 1, 2))])  # its own stdout and stderr
+"""
+
+
+def test_a_job_that_parks_its_pipes_in_the_channel_ends_when_its_init_does(namespace_sandbox):
+    """The write ends sit unread in the caller's socket, so the pipes never close; the job is still over."""
+    import socket
+    import time
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        started = time.monotonic()
+        result = namespace_sandbox.run(Job.python(PARK_PIPES), Limits(wall_seconds=30), channel=theirs)
+        took = time.monotonic() - started
+    assert result.ok and result.stdout == b"parking\n" and result.limit_hit is None
+    assert took < 5, f"supervision waited {took:.1f} s for pipes held only by the channel"
+
+
+def test_the_launcher_signals_its_jobs_init_never_a_process_that_took_its_pid_since(namespace_sandbox, monkeypatch):
+    """The job parks its pipes (so supervision outlives its init), its init's pid goes to a new
+    process, then the caller hangs up, which makes the launcher kill the job: the new process lives."""
+    import os
+    import select
+    import signal
+    import socket
+    import subprocess
+    import threading
+    import time
+
+    from proctor.sandboxes import _namespace
+
+    pids = []
+    received = _namespace._received_pid
+    monkeypatch.setattr(_namespace, "_received_pid", lambda sock, tag: (pids.append(received(sock, tag)), pids[-1])[1])
+    ours, theirs = socket.socketpair()
+    runner = threading.Thread(
+        target=namespace_sandbox.run, args=(Job.python(PARK_PIPES), Limits(wall_seconds=30)), kwargs={"channel": theirs}
+    )
+    runner.start()
+    victim = None
+    try:
+        select.select([ours], [], [], 10)  # the job parked its pipes (left unread, so they stay open); its init ends now
+        deadline = time.monotonic() + 0.5
+        while os.path.exists(f"/proc/{pids[0]}") and time.monotonic() < deadline:
+            time.sleep(0.001)
+        with open("/proc/sys/kernel/ns_last_pid", "w") as counter:  # the kernel's next pid: the finished init's
+            counter.write(str(pids[0] - 1))
+        victim = subprocess.Popen(["sleep", "30"])
+        if victim.pid != pids[0]:
+            pytest.skip(f"another process took pid {pids[0]} first")
+        ours.shutdown(socket.SHUT_RDWR)  # the hang-up: the launcher kills what it supervises
+        runner.join(timeout=10)
+        time.sleep(0.1)
+        assert victim.poll() is None, "the launcher killed a process that merely reused its job's pid"
+    finally:
+        if victim is not None:
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+        ours.close()
+        theirs.close()
+        runner.join()

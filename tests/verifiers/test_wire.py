@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import struct
+import threading
+import time
 
 import pytest
 from hypothesis import given
@@ -122,3 +127,50 @@ def test_decode_refuses_nesting_deeper_than_the_limit():
         deep = [deep]
     with pytest.raises(_wire.NotPlainData):
         _wire.decode(deep)
+
+
+def test_a_set_or_dict_whose_items_share_a_hash_is_refused_before_it_is_built():
+    alike = [i * (2**61 - 1) for i in range(_wire.MAX_SAME_HASH + 1)]
+    assert _wire.decode({"s": alike[:-1]}) == set(alike[:-1])  # up to the bound: built
+    for encoded in ({"s": alike}, {"z": alike}, {"d": [[k, 0] for k in alike]}):
+        with pytest.raises(_wire.NotPlainData, match="share a hash"):
+            _wire.decode(encoded)
+    assert len(_wire.decode({"s": list(range(100_000))})) == 100_000  # distinct honest values: no limit
+
+
+def test_a_frame_must_arrive_whole_before_its_deadline():
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(struct.pack(">I", 100) + b"{")  # and the rest never comes
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            _wire.receive(ours, deadline=started + 0.3)
+        assert time.monotonic() - started < 1.0
+
+
+def test_descriptors_sent_with_a_frame_are_closed_and_refused():
+
+    ours, theirs = socket.socketpair()
+    read_end, write_end = os.pipe()
+    before = set(os.listdir("/proc/self/fd"))
+    with ours, theirs:
+        body = b'{"value":1}'
+        theirs.sendmsg([struct.pack(">I", len(body)) + body], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", read_end))])
+        with pytest.raises(ValueError, match="file descriptors"):
+            _wire.receive(ours)
+        assert set(os.listdir("/proc/self/fd")) == before  # the received copy was closed
+    os.close(read_end)
+    os.close(write_end)
+
+
+def test_a_frame_of_too_many_values_is_refused_before_it_is_parsed():
+
+    body = b'{"value":[' + b",".join([b"[]"] * _wire.MAX_ITEMS) + b"]}"
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        sender = threading.Thread(target=theirs.sendall, args=(struct.pack(">I", len(body)) + body,))
+        sender.start()
+        with pytest.raises(ValueError, match="values"):
+            _wire.receive(ours)
+        sender.join()
