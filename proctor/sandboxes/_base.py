@@ -142,6 +142,12 @@ class Sandbox(abc.ABC):
         """Whether this instance runs isolated jobs: one trivial job on it, which also warms it."""
         return try_job(self)
 
+    def channel_pair(self) -> tuple[socket.socket, socket.socket]:
+        """A connected stream pair for a job's channel: the caller keeps the first and passes the
+        second to ``run``. A backend may make it where it tells the job nothing (a socket answers
+        ioctls and binds in the network namespace it was made in, not the job's)."""
+        return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
     def preload(self, modules: Mapping[str, str]) -> bool:
         """Offer pure-Python modules (name → source, standard library imports only) to later jobs.
 

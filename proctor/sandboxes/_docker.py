@@ -19,6 +19,7 @@ import os
 import queue
 import secrets
 import shutil
+import signal
 import socket
 import struct
 import sys
@@ -388,17 +389,25 @@ def _result(
         wall_seconds=wall,
         limit_hit=hit,
         files=files,
-        enforcement=["docker: no network, read-only root, cap-drop ALL, cgroup limits"],
+        enforcement=["docker: no network, read-only root, cap-drop ALL, cgroup limits, proctor's seccomp profile"],
     )
 
 
 def _status(report: dict[str, Any] | None, state: dict[str, Any]) -> tuple[int | None, int | None]:
-    if report is not None and isinstance(report.get("status"), int):
+    """The job's exit status from the bootstrap's own report, which the candidate cannot write.
+
+    Without that report the container's exit code can only say the job failed: ``docker-init``
+    runs as the candidate's uid, so a candidate that reached into it could make it exit 0. No
+    report and no failing code reads as killed (SIGKILL), never as a success.
+    """
+    if report is not None and type(report.get("status")) is int:
         status = report["status"]
         if os.WIFSIGNALED(status):
             return None, os.WTERMSIG(status)
         return os.WEXITSTATUS(status), None
     code = state.get("ExitCode")
-    if isinstance(code, int) and code > 128:  # docker-init reports death by signal N as 128 + N
+    if type(code) is int and code > 128:  # docker-init reports death by signal N as 128 + N
         return None, code - 128
-    return (code if isinstance(code, int) else None), (None if isinstance(code, int) else 9)
+    if type(code) is int and code != 0:
+        return code, None
+    return None, signal.SIGKILL

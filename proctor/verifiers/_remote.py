@@ -128,7 +128,7 @@ class Remote:
     def start(self, timeout: float | None = None) -> float:
         """Start the candidate's job and wait, ``timeout`` at most (default: its wall limit), until its code
         is loaded; return how long that took. Fatal if it does not load in time."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        ours, theirs = self.sandbox.channel_pair()
         self._ours = ours
         stub = {} if self.sandbox.preload(stub_sources()) else stub_files()
         job = Job(command=STUB_COMMAND, files={**stub, "candidate.py": self.code.encode()})

@@ -20,3 +20,21 @@ def test_missing_image_is_a_one_line_error_naming_the_build_command(docker_engin
 
     with pytest.raises(SandboxUnavailable, match="proctor sandbox build"):
         DockerSandbox(image="proctor-sandbox:does-not-exist")
+
+
+@pytest.mark.parametrize(
+    ("report", "state", "status"),
+    [
+        ({"status": 0}, {"ExitCode": 0}, (0, None)),  # the bootstrap's own report decides
+        ({"status": 3 << 8}, {"ExitCode": 0}, (3, None)),  # whatever the container's code says
+        (None, {"ExitCode": 0}, (None, 9)),  # docker-init said 0, but the job never reported: not a success
+        (None, {}, (None, 9)),
+        (None, {"ExitCode": 137}, (None, 9)),
+        (None, {"ExitCode": 3}, (3, None)),
+        ({"status": True}, {"ExitCode": 0}, (None, 9)),  # a report of the wrong type is no report
+    ],
+)
+def test_an_exit_status_without_the_bootstraps_report_is_never_a_success(report, state, status):
+    from proctor.sandboxes._docker import _status
+
+    assert _status(report, state) == status

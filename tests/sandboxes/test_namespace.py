@@ -99,7 +99,7 @@ else:
 """
 
 
-@pytest.mark.parametrize("netns_per_job", [None, True], ids=["default", "netns-per-job"])
+@pytest.mark.parametrize("netns_per_job", [True, False], ids=["default", "shared-netns"])
 def test_concurrent_jobs_cannot_reach_each_other_through_abstract_sockets(netns_per_job):
     with NamespaceSandbox(netns_per_job=netns_per_job) as sandbox:
         # A bare connector on the host would reach such a listener; in the sandbox, no other job can.
@@ -109,6 +109,34 @@ def test_concurrent_jobs_cannot_reach_each_other_through_abstract_sockets(netns_
             assert connector.result().stdout.startswith(b"refused")
             assert listener.result().stdout == b"listening\nalone\n"
         assert any("landlock" in e or "net per job" in e for e in sandbox.enforcement)
+
+
+NAMER = """
+import socket, time
+name = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+name.bind(b"\\0proctor-hidden-message")  # a name is data: another job that can read it got a message
+print("named", flush=True)
+time.sleep(2)
+"""
+READER = """
+import time
+for _ in range(100):
+    if "proctor-hidden-message" in open("/proc/net/unix").read():
+        print("READ IT")
+        break
+    time.sleep(0.02)
+else:
+    print("nothing")
+"""
+
+
+@pytest.mark.parametrize(("netns_per_job", "seen"), [(True, False), (False, True)], ids=["default", "shared-netns"])
+def test_a_job_cannot_read_another_jobs_socket_names_unless_they_share_a_namespace(netns_per_job, seen):
+    with NamespaceSandbox(netns_per_job=netns_per_job) as sandbox, concurrent.futures.ThreadPoolExecutor(2) as pool:
+        namer = pool.submit(sandbox.run, Job.python(NAMER))
+        reader = pool.submit(sandbox.run, Job.python(READER))
+        assert namer.result().stdout == b"named\n"
+        assert (reader.result().stdout == b"READ IT\n") is seen  # shared: the trade-off netns_per_job=False makes
 
 
 def test_peak_memory_and_cpu_time_are_measured(namespace_sandbox):
@@ -262,3 +290,17 @@ def test_the_launcher_signals_its_jobs_init_never_a_process_that_took_its_pid_si
         ours.close()
         theirs.close()
         runner.join()
+
+
+def test_the_jobs_channel_binds_nowhere_the_host_can_see(namespace_sandbox):
+    """fd 3 answers binds in the namespace it was made in: the fork server's, not the verifier's."""
+    import secrets
+
+    name = f"proctor-squat-{secrets.token_hex(8)}"
+    squat = f"import socket, time\nsocket.socket(fileno=3).bind(b'\\0{name}')\nprint('bound', flush=True)\ntime.sleep(1)\n"
+    ours, theirs = namespace_sandbox.channel_pair()
+    with ours, theirs:
+        result = namespace_sandbox.run(Job.python(squat), Limits(wall_seconds=10), channel=theirs)
+        host_names = open("/proc/net/unix").read()
+    assert result.stdout == b"bound\n", result.stderr
+    assert name not in host_names
