@@ -341,6 +341,21 @@ for family, kind, protocol in ((socket.AF_NETLINK, socket.SOCK_RAW, 2), (socket.
         _all_refused,
     ),
     Attack(
+        "inotify-on-shared-files",
+        """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+# A watch on a read-only file every job shares (the stdlib) sees other jobs open and read it: a
+# channel between jobs, and a view of what the host runs.
+fd = libc.inotify_init1(0)
+if fd < 0:
+    print("refused", ctypes.get_errno())
+else:
+    print("CREATED an inotify instance", libc.inotify_add_watch(fd, os.__file__.encode(), 0x20))
+""",
+        _all_refused,
+    ),
+    Attack(
         "socket-ioctls",
         """
 import array, fcntl, socket, struct
