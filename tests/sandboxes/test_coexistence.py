@@ -85,3 +85,15 @@ def test_another_docker_sandboxs_containers_are_not_this_ones_leftovers(docker_e
             time.sleep(0.1)
         assert not busy._pool.empty(), "the pooled container never started"
         assert other.leftovers() == [] and busy.leftovers() == []
+
+
+@pytest.mark.docker
+@ROOT
+def test_the_attack_corpus_is_contained_on_both_backends_running_at_once(namespace_sandbox, docker_sandbox):
+    """Every attack meets another backend's attacks running beside it: each sandbox's leftovers are its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(lambda box: list(run_attack_corpus(box)), box) for box in (namespace_sandbox, docker_sandbox)]
+        outcomes = [outcome for run in runs for outcome in run.result()]
+    assert [f"{o.name}: {o.detail}" for o in outcomes if not o.contained] == []
