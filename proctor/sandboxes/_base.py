@@ -105,6 +105,11 @@ class ExecResult(BaseModel):
         return f"exited with status {self.exit_code}"
 
 
+OPEN_FILES = 256
+"""A job's open files, on every backend: each socket can hold buffers its memory cgroup is not charged
+for, so their number is what bounds that memory (256 pairs' buffers: tens of MiB, not gigabytes)."""
+
+
 class Availability(NamedTuple):
     """Whether a backend can run isolated jobs here, and if not, why and what to do."""
 

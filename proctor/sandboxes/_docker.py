@@ -32,7 +32,7 @@ from typing import Any
 from proctor.errors import SandboxUnavailable
 from proctor.models import Limits
 from proctor.sandboxes import _seccomp
-from proctor.sandboxes._base import PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, probe, register_sandbox
+from proctor.sandboxes._base import OPEN_FILES, PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, probe, register_sandbox
 from proctor.sandboxes._cgroups import CPU_CORES
 from proctor.sandboxes._image import IMAGE_PYTHON, default_tag
 from proctor.sandboxes._namespace import BASE_ENV
@@ -239,6 +239,7 @@ class _Container:
                 Ulimit(name="cpu", soft=cpu, hard=cpu + 1),
                 Ulimit(name="fsize", soft=limits.file_size_bytes, hard=limits.file_size_bytes),
                 Ulimit(name="core", soft=0, hard=0),
+                Ulimit(name="nofile", soft=OPEN_FILES, hard=OPEN_FILES),
             ],
         )
         raw = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})

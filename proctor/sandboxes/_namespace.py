@@ -31,7 +31,7 @@ from typing import Any
 from proctor.errors import SandboxUnavailable
 from proctor.models import Limits
 from proctor.sandboxes import _cgroups, _seccomp, _zygote
-from proctor.sandboxes._base import PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, probe, register_sandbox
+from proctor.sandboxes._base import OPEN_FILES, PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, probe, register_sandbox
 from proctor.sandboxes._supervise import Watch, supervise
 
 DEFAULT_UID = 1_460_000
@@ -348,7 +348,7 @@ class NamespaceSandbox(Sandbox):
             (resource.RLIMIT_CPU, cpu, cpu + 1),
             (resource.RLIMIT_FSIZE, limits.file_size_bytes, limits.file_size_bytes),
             (resource.RLIMIT_CORE, 0, 0),
-            (resource.RLIMIT_NOFILE, 1024, 1024),
+            (resource.RLIMIT_NOFILE, OPEN_FILES, OPEN_FILES),
         ]
         if not self._cgroups:  # weaker stand-ins: per process, and NPROC is per host uid
             rlimits += [

@@ -140,6 +140,15 @@ def _all_refused(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
     return b"CREATED" not in result.stdout, result.stdout.decode(errors="replace").strip()[:300]
 
 
+def _few_open_files(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
+    """The probe was stopped by its open-file limit, at no more than 256 sockets."""
+    words = result.stdout.split()
+    opened = int(words[2]) if words[:2] == [b"stopped", b"at"] else None
+    if opened is None:
+        return False, f"no open-file limit stopped it: {result.describe()}: {result.stdout[-200:]!r}"
+    return opened <= 256, f"stopped at {opened} sockets"
+
+
 def _only_own_processes(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
     first = result.stdout.split(b"\n", 1)[0]
     pids = [int(p) for p in first.split()[1:]] if first.startswith(b"PIDS") else None
@@ -354,6 +363,19 @@ else:
     print("CREATED an inotify instance", libc.inotify_add_watch(fd, os.__file__.encode(), 0x20))
 """,
         _all_refused,
+    ),
+    Attack(
+        "open-files-without-end",
+        """
+import socket
+pairs = []
+try:
+    while len(pairs) < 5000:  # every socket's buffers are kernel memory its cgroup is not charged for
+        pairs.append(socket.socketpair())
+except OSError as exc:
+    print("stopped at", 2 * len(pairs), "sockets:", exc.strerror)
+""",
+        _few_open_files,
     ),
     Attack(
         "socket-ioctls",
