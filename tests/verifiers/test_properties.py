@@ -78,6 +78,9 @@ class _Recording:
     def preload(self, modules):
         return self.sandbox.preload(modules)
 
+    def channel_pair(self):
+        return self.sandbox.channel_pair()
+
 
 def test_every_verifier_gives_a_candidate_the_same_job_and_limits(namespace_sandbox):
     from proctor.verifiers import SmtVerifier, TestsVerifier
