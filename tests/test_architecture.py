@@ -21,6 +21,7 @@ LAYERS = {
     "verifiers": 2,
     "loop": 3,
     "scenarios": 4,
+    "measure": 4,
     "testing": 5,
     "cli": 6,
 }

@@ -12,6 +12,7 @@ import typer
 
 from proctor._display import shown
 from proctor.cli._ledger import audit, ledger_app
+from proctor.cli._measure import measure
 from proctor.cli._run import approve, run
 from proctor.cli._sandbox import sandbox_app
 from proctor.cli._scenarios import report, scenarios_app
@@ -34,6 +35,7 @@ app.command("approve")(approve)
 app.command("verify")(verify)
 app.command("audit")(audit)
 app.command("report")(report)
+app.command("measure")(measure)
 
 
 def _print_version(asked: bool) -> None:

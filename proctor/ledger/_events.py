@@ -20,7 +20,18 @@ from proctor.ledger._canonical import canonical
 from proctor.ledger._store import Entry, Event, Ledger, content_digest
 from proctor.models import Decision, Proposal, SelfReport, Task, Verdict
 
-EVENT_KINDS = ("run_start", "task", "proposal", "self_report", "verdict", "oracle_verdict", "decision", "approval", "run_end")
+EVENT_KINDS = (
+    "run_start",
+    "task",
+    "proposal",
+    "self_report",
+    "verdict",
+    "oracle_verdict",
+    "decision",
+    "approval",
+    "run_end",
+    "measurement",  # proctor measure's report: outside any run
+)
 LARGE_EVIDENCE_BYTES = 4096
 _PACKAGES = ("proctor", "pydantic", "hypothesis", "z3-solver", "langgraph", "docker")
 

@@ -1,0 +1,12 @@
+"""Measure the verifiers themselves: how many faulty variants they kill, how many correct ones they refuse.
+
+``mutants`` makes faulty variants of a reference, ``rewrites`` correct ones; ``measure`` settles each
+mutant's truth by a differential check, runs the verifiers on every population and reports their
+kill, false-reject and hack-acceptance rates (``proctor measure`` on the command line).
+"""
+
+from proctor.measure._mutants import OPERATORS, Mutant, mutants
+from proctor.measure._rewrites import Rewrite, rewrites
+from proctor.measure._run import PIPELINE, Candidate, measure, report
+
+__all__ = ["OPERATORS", "PIPELINE", "Candidate", "Mutant", "Rewrite", "measure", "mutants", "report", "rewrites"]
