@@ -131,7 +131,7 @@ class SimulatedProposer:
 
 # -- plausible bugs: one mutation of the reference's AST -------------------------------------------
 
-_COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
+COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,
     ast.LtE: ast.Lt,
     ast.Gt: ast.GtE,
@@ -154,7 +154,7 @@ def _sites(tree: ast.AST) -> list[tuple[ast.AST, str]]:
     """Nodes one mutation can change, with what the mutation does; docstrings are left alone."""
     sites: list[tuple[ast.AST, str]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Compare) and type(node.ops[0]) in _COMPARE_SWAPS:
+        if isinstance(node, ast.Compare) and type(node.ops[0]) in COMPARE_SWAPS:
             sites.append((node, "flipped a comparison"))
         elif isinstance(node, ast.BinOp) and type(node.op) in _BINOP_SWAPS:
             sites.append((node, "swapped an operator"))
@@ -169,7 +169,7 @@ def _sites(tree: ast.AST) -> list[tuple[ast.AST, str]]:
 
 def _apply(node: ast.AST) -> None:
     if isinstance(node, ast.Compare):
-        node.ops[0] = _COMPARE_SWAPS[type(node.ops[0])]()
+        node.ops[0] = COMPARE_SWAPS[type(node.ops[0])]()
     elif isinstance(node, ast.BinOp):
         node.op = _BINOP_SWAPS[type(node.op)]()
     elif isinstance(node, ast.BoolOp):

@@ -17,19 +17,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from proctor._syntax import parse_python
+from proctor.loop._simulated import COMPARE_SWAPS
 
-COMPARISONS: dict[type[ast.cmpop], type[ast.cmpop]] = {
-    ast.Lt: ast.LtE,
-    ast.LtE: ast.Lt,
-    ast.Gt: ast.GtE,
-    ast.GtE: ast.Gt,
-    ast.Eq: ast.NotEq,
-    ast.NotEq: ast.Eq,
-    ast.In: ast.NotIn,
-    ast.NotIn: ast.In,
-    ast.Is: ast.IsNot,
-    ast.IsNot: ast.Is,
-}
+# The simulated proposer's swaps, and identity.
+COMPARISONS: dict[type[ast.cmpop], type[ast.cmpop]] = {**COMPARE_SWAPS, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
 ARITHMETIC: dict[type[ast.operator], type[ast.operator]] = {
     ast.Add: ast.Sub,
     ast.Sub: ast.Add,
