@@ -73,6 +73,13 @@ def run(
     sandbox: str = typer.Option(None, "--sandbox", help=BACKEND_HELP),
     unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP, metavar=""),
     as_json: bool = typer.Option(False, "--json", help="Print the suite's metrics as one JSON object.", metavar=""),
+    measure_verifiers: bool = typer.Option(
+        False,
+        "--measure-verifiers",
+        help="Also measure the verifiers on mutants, rewrites and hacks of the suite's tasks (as `proctor measure`); "
+        "the report shows their kill and false-reject rates.",
+        metavar="",
+    ),
 ) -> None:
     """Run a suite (every profile × regime × seed × round) into a ledger, then summarise it.
 
@@ -97,7 +104,26 @@ def run(
         typer.echo(f"interrupted; finished runs are in {path}. Run the same command again to continue.", err=True)
         raise typer.Exit(130) from None
     typer.echo(f"{len(result.executed)} run(s) done now, {len(result.skipped)} already in the ledger", err=True)
+    if measure_verifiers:
+        _measure_verifiers(plan.tasks, path, sandbox, unsafe_local)
     _summarise(path, report, as_json)
+
+
+def _measure_verifiers(tasks: Any, path: Path, sandbox: str | None, unsafe: bool) -> None:
+    """Record one `measurement` of the verifiers on the suite's tasks, unless the ledger holds one already."""
+    from proctor.cli._measure import DEFAULT_VERIFIERS
+    from proctor.cli._sandbox import open_sandbox
+    from proctor.ledger import Ledger
+    from proctor.measure import measure
+
+    with Ledger(path) as book:
+        if next(book.entries(kinds=["measurement"]), None) is not None:
+            return
+    typer.echo("measuring the verifiers on the suite's tasks", err=True)
+    with open_sandbox(sandbox, unsafe) as box:
+        found = measure([t for t in tasks if t.reference], box, DEFAULT_VERIFIERS.split(","), mutants_per_task=4)
+    with Ledger(path) as book:
+        book.append("measurement", found)
 
 
 def _with_progress(
@@ -170,6 +196,10 @@ def _print_table(metrics: Any) -> None:
     )
     if metrics.truth != "oracle":
         typer.echo("truth: the external verdicts themselves (no held-out oracle judged these runs)")
+    if metrics.verifier_rates:
+        rates = metrics.verifier_rates["verifiers"]
+        kills = ", ".join(f"{name} {row['kill_rate'] or 0:.0%}" for name, row in rates.items())
+        typer.echo(f"verifiers' measured kill rates on mutants of these tasks: {kills}")
     typer.echo(f"{'profile':<14} {'regime':<9} {'round':>5} {'seeds':>5} " + " ".join(f"{label:>14}" for _, label in columns))
     suite = None
     for cell in metrics.cells:

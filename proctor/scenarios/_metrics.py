@@ -247,6 +247,7 @@ class LedgerMetrics:
     ledger: Path
     integrity: dict[str, Any]
     cells: list[CellSummary]
+    verifier_rates: dict[str, Any] | None = None  # the ledger's last `measurement` (proctor measure), if it holds one
 
     @property
     def ok(self) -> bool:
@@ -266,14 +267,22 @@ class LedgerMetrics:
             "integrity": self.integrity,
             "truth": self.truth,
             "cells": [c.as_dict() for c in self.cells],
+            "verifier_rates": self.verifier_rates,
         }
 
 
 def ledger_metrics(path: str | Path) -> LedgerMetrics:
     """Verify the ledger, then compute every run's metrics and summarise each cell over its seeds."""
     auditor = Auditor()
+    measured: list[dict[str, Any]] = []
+
+    def visit(seq: int, payload: dict[str, Any]) -> None:  # verified entries only, in one pass
+        if payload["kind"] == "measurement":
+            measured.append(payload["data"])
+        auditor.visit(seq, payload)
+
     with Ledger(path, readonly=True) as book:
-        report = verify_ledger(book, visit=auditor.visit)
+        report = verify_ledger(book, visit=visit)
     cells: dict[tuple[str, str, str, int], CellSummary] = {}
     values: dict[str, dict[str, Any] | None] = {}
     for audit in auditor.runs.values():
@@ -291,7 +300,7 @@ def ledger_metrics(path: str | Path) -> LedgerMetrics:
         cell.runs, cell.facts = [run for run, _ in pairs], [facts for _, facts in pairs]
         cell.profile_values = values[cell.runs[0]]
     ordered = sorted(cells.values(), key=lambda c: (c.suite, c.profile, _regime_order(c.regime), c.round))
-    return LedgerMetrics(Path(path), report.as_dict(), ordered)
+    return LedgerMetrics(Path(path), report.as_dict(), ordered, measured[-1] if measured else None)
 
 
 def _regime_order(regime: str) -> tuple[int, str]:

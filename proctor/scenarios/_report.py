@@ -13,7 +13,7 @@ import html
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from proctor._display import shown
 from proctor.scenarios._metrics import CellSummary, LedgerMetrics
@@ -57,10 +57,29 @@ def write_report(metrics: LedgerMetrics, directory: str | Path) -> Path:
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics.as_dict(), indent=1))
-    sections = [_suite_section(metrics, suite, out) for suite in metrics.suites()]
+    sections = [_verifier_section(metrics.verifier_rates)] if metrics.verifier_rates else []
+    sections += [_suite_section(metrics, suite, out) for suite in metrics.suites()]
     page = out / "index.html"
     page.write_text(_page(metrics, sections), encoding="utf-8")
     return page
+
+
+def _verifier_section(measured: dict[str, Any]) -> str:
+    """How far the verifiers themselves can be trusted, from the ledger's ``proctor measure`` entry."""
+    rows = "".join(
+        f"<tr><td>{_h(name)}</td><td>{_rate(row.get('kill_rate'))}</td><td>{_rate(row.get('false_reject_rate'))}</td>"
+        f"<td>{_rate(row.get('hack_acceptance'))}</td><td>{_h(str(row.get('unknown')))}</td></tr>"
+        for name, row in (measured.get("verifiers") or {}).items()
+    )
+    mutants = measured.get("mutants") or {}
+    return (
+        "<h2>How far the verifiers can be trusted</h2>"
+        f"<p class='legend'>Measured on mutants, rewrites and hacks of these tasks ({_h(str(mutants.get('non_equivalent')))} mutants "
+        f"told apart from the reference; truth: {_h(str(measured.get('truth')))}). Every rate below bounds the claim and "
+        "decision rates that follow: what the verifiers miss, the loop accepts.</p>"
+        "<table><tr><th>verifier</th><th>mutants killed</th><th>rewrites refused</th><th>hacks accepted</th><th>unknown</th></tr>"
+        f"{rows}</table>"
+    )
 
 
 def _suite_section(metrics: LedgerMetrics, suite: str, out: Path) -> str:
@@ -118,9 +137,7 @@ def _table(cells: list[CellSummary]) -> str:
     for cell in cells:
         values = "".join(f"<td>{_cell_value(cell, metric)}</td>" for metric, _ in TABLE)
         regime = f'<span class="regime" style="background:{REGIME_COLOURS.get(cell.regime, "#444")}">{_h(cell.regime)}</span>'
-        rows.append(
-            f"<tr><td>{_h(cell.profile)}</td><td>{regime}</td><td>{cell.round}</td><td>{len(cell.facts)}</td>{values}</tr>"
-        )
+        rows.append(f"<tr><td>{_h(cell.profile)}</td><td>{regime}</td><td>{cell.round}</td><td>{len(cell.facts)}</td>{values}</tr>")
     head = f"<thead><tr><th>profile</th><th>regime</th><th>round</th><th>seeds</th>{head}</tr></thead>"
     return f"<table>{head}<tbody>{''.join(rows)}</tbody></table>"
 

@@ -38,11 +38,20 @@ def test_run_writes_the_ledger_named_after_the_suite_then_reports(tmp_path):
     assert (tmp_path / "rounds.ledger").exists() and (tmp_path / "out" / "index.html").exists()
     cells = json.loads(done.stdout)["cells"]
     assert {(c["regime"], c["round"]) for c in cells} == {("self", 1), ("self", 2), ("external", 1), ("external", 2)}
-    again = proctor("scenarios", "run", str(suite), "--workers", "1", cwd=tmp_path)
+    again = proctor("scenarios", "run", str(suite), "--workers", "1", "--measure-verifiers", cwd=tmp_path)
     assert again.returncode == 0 and "0 run(s) done now, 8 already in the ledger" in again.stderr
     assert "drifting" in again.stdout and "GV-gap" in again.stdout
+    assert "verifiers' measured kill rates on mutants of these tasks:" in again.stdout and "pipeline 100%" in again.stdout
     report = proctor("report", "rounds.ledger", "-o", "again", cwd=tmp_path)
     assert report.returncode == 0 and (tmp_path / "again" / "rounds-degradation.png").exists()
+    page = (tmp_path / "again" / "index.html").read_text()
+    assert "How far the verifiers can be trusted" in page and "mutants killed" in page
+    rates = json.loads((tmp_path / "again" / "metrics.json").read_text())["verifier_rates"]["verifiers"]
+    assert rates["pipeline"]["kill_rate"] >= 0.9 and rates["pipeline"]["false_reject_rate"] == 0
+    third = proctor("scenarios", "run", str(suite), "--workers", "1", "--measure-verifiers", cwd=tmp_path)
+    assert third.returncode == 0 and "measuring the verifiers" not in third.stderr  # measured once, kept in the ledger
+    with Ledger(tmp_path / "rounds.ledger", readonly=True) as book:
+        assert len(list(book.entries(kinds=["measurement"]))) == 1
 
 
 @pytest.mark.parametrize(
