@@ -139,7 +139,7 @@ class NamespaceSandbox(Sandbox):
         *,
         uid: int | None = None,
         expose: tuple[str, ...] = (),
-        netns_per_job: bool = True,
+        netns_per_job: bool | None = True,
         seccomp: bool = True,
     ) -> None:
         self._claim: int | None = None
@@ -153,7 +153,7 @@ class NamespaceSandbox(Sandbox):
         self._uid = uid
         self._expose = tuple(expose)
         self._scope_sockets = sys.platform.startswith("linux") and _zygote.landlock_abi() >= _zygote.LANDLOCK_SCOPES_SOCKETS
-        self._netns_per_job = netns_per_job
+        self._netns_per_job = netns_per_job is not False  # None (what "choose for me" meant before): one per job
         self._seccomp = seccomp
         self._lock = threading.Lock()
         self._server: subprocess.Popen[bytes] | None = None

@@ -304,3 +304,9 @@ def test_the_jobs_channel_binds_nowhere_the_host_can_see(namespace_sandbox):
         host_names = open("/proc/net/unix").read()
     assert result.stdout == b"bound\n", result.stderr
     assert name not in host_names
+
+
+def test_netns_per_job_none_still_means_one_per_job():
+    """None used to mean "choose for me"; it must never silently mean the weaker shared namespace."""
+    with NamespaceSandbox(netns_per_job=None) as sandbox:
+        assert any("net per job" in e for e in sandbox.enforcement)
