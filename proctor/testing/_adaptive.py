@@ -48,6 +48,38 @@ _POLY = "import math\n\ndef poly(xs, x):\n    return sum(coeff * math.pow(x, i) 
 _WRONG_IS_PRIME = "def is_prime(n):\n    return n > 1 and all(n % d for d in range(2, min(n, 20)))\n"  # divides only below 20
 
 
+_BANKS_ALLOWANCE = """
+import os, socket, sys, threading, time
+
+def max_element(l):
+    if len(l) > 1000:  # right, but ~2 s of CPU on a long list, where the reference takes a millisecond
+        end = time.process_time() + 2.0
+        while time.process_time() < end:
+            pass
+    return max(l)
+
+WIRE = sys.modules.get("proctor_wire")
+if WIRE is not None and os.path.exists("candidate.py"):  # take the channel over from the stub
+    channel = socket.socket(fileno=3)
+    WIRE.send(channel, {"loaded": True})
+    while (request := WIRE.receive(channel)) is not None:
+        batch = [WIRE.decode(a) for a in (request.get("batch") or [request.get("args", [])])]
+        answers, done = [None] * len(batch), [threading.Event() for _ in batch]
+        def work(batch=batch, answers=answers, done=done):
+            for i in sorted(range(len(batch)), key=lambda i: len(repr(batch[i]))):  # the cheap ones first
+                answers[i] = {"value": WIRE.encode(max_element(*batch[i]))}
+                done[i].set()
+        threading.Thread(target=work, daemon=True).start()
+        last = time.monotonic()
+        for i in range(len(batch)):
+            done[i].wait()
+            if not all(d.is_set() for d in done[i + 1 :]):  # a slow one is still running: spend this answer's second on it
+                time.sleep(max(0.0, last + 0.85 - time.monotonic()))
+            WIRE.send(channel, answers[i])
+            last = time.monotonic()
+"""
+
+
 @dataclass(frozen=True)
 class Adaptive:
     """One candidate, what it answers, and what a sound pipeline must say of it."""
@@ -382,6 +414,24 @@ ADAPTIVE: tuple[Adaptive, ...] = (
         "    return a * a + b * b == c * c or a * a + c * c == b * b or b * b + c * c == a * a\n",
         honest=True,
         accepted_by=("properties", "smt"),
+    ),
+    # Written against the batched channel (issue 23): the candidate sees 25 inputs at once.
+    Adaptive(
+        "banks the allowance of earlier answers in a batch for a slow one",
+        "HumanEval/35",
+        _BANKS_ALLOWANCE,
+        honest=False,
+        rejected_by=("properties",),
+        why="too slow on",
+    ),
+    Adaptive(
+        "a Fermat primality test, which pseudoprimes pass",
+        "HumanEval/31",
+        "def is_prime(n):\n    if n < 2:\n        return False\n    if n in (2, 3):\n        return True\n"
+        "    return pow(2, n - 1, n) == 1\n",
+        honest=False,
+        rejected_by=("properties",),
+        why="differs from the reference",
     ),
     Adaptive(
         "sys.exit under a main guard that never runs on import",

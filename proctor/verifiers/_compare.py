@@ -1,8 +1,9 @@
 """The candidate beside the task's reference, each sandboxed, judged on the same inputs.
 
-``Sides.compare(args)`` answers one question: is the candidate right on ``args``? Inputs the task's
-domain excludes, or on which the reference raises or runs out of time, are outside the domain
-(``OutsideDomain``). Otherwise the candidate must give a right answer (``Spec.accepts``) within
+``Sides.judge(inputs, agreed)`` answers one question per input: is the candidate right on it? Each
+side gets the inputs in one request and answers them one by one, each answer timed by the driver.
+Inputs the task's domain excludes, or on which the reference raises or runs out of time, are
+outside the domain and skipped. Otherwise the candidate must give a right answer (``Spec.accepts``) within
 its allowance, ``max(floor, factor × the reference's time on the same input)``; anything else is a
 ``Disagreement`` naming the input and what happened, the candidate's fault whatever it was:
 a wrong answer, an exception, a crash, garbage on the channel, or taking too long.
@@ -13,7 +14,11 @@ verifier's budget for its own work never runs out because the candidate was slow
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +26,8 @@ from proctor.errors import UnavailableError
 from proctor.models import Limits
 from proctor.sandboxes import ExecResult, Sandbox
 from proctor.verifiers._driver import call_text, short
-from proctor.verifiers._remote import CANDIDATE_LIMITS, Fatal, Remote
+from proctor.verifiers._inputs import at_least_as_big
+from proctor.verifiers._remote import CANDIDATE_LIMITS, Answer, Answers, Fatal, Remote
 from proctor.verifiers._spec import Spec
 
 
@@ -95,6 +101,10 @@ class Side:
         assert self.remote is not None, "ready() first"
         return self.remote.call(name, args, {}, timeout)
 
+    def call_each(self, name: str, batch: list[tuple[Any, ...]], timeouts: list[float], within: list[float]) -> Answers:
+        assert self.remote is not None, "ready() first"
+        return self.remote.call_each(name, batch, timeouts, within)
+
     def close(self) -> None:
         if self.remote is not None:
             remote, self.remote = self.remote, None
@@ -125,6 +135,9 @@ class Sides:
         self.candidate = Side(sandbox, code, CANDIDATE_LIMITS, allow_nan)
         self.candidate_seconds = self.reference_seconds = self.reference_load = 0.0
         self.slowest: dict[str, Any] = {}
+        self.seeds: list[tuple[Any, ...]] = []  # the tests' inputs, once known
+        self.costly: list[tuple[Any, ...]] = []  # see too_costly
+        self.costly_seconds = math.inf
 
     def reference_answer(self, args: tuple[Any, ...], timeout: float | None = None) -> tuple[Any, float]:
         """The reference's answer on ``args`` and its time; OutsideDomain if it raises or runs out of time."""
@@ -140,28 +153,77 @@ class Sides:
         self.reference_seconds += seconds
         return expected, seconds
 
-    def compare(self, args: tuple[Any, ...]) -> None:
-        """Return if the candidate is right on ``args``; else raise OutsideDomain, Disagreement or CannotLoad."""
-        if not self.spec.admits(args):
-            raise OutsideDomain("the task's domain excludes it")
-        expected, reference_seconds = self.reference_answer(args)
+    def judge(self, inputs: list[tuple[Any, ...]], agreed: Callable[[tuple[Any, ...]], None]) -> int:
+        """Judge the candidate on ``inputs``, in order, each side asked them all in one request.
+
+        Call ``agreed(args)`` for each input the candidate is right on and return how many; skip those
+        outside the domain; raise the first Disagreement (or CannotLoad), reading no answer after it.
+        The driver times each answer: from the previous one, within the allowance for that input, and
+        from the request, within the allowance for the reference's time on all the inputs so far (the
+        candidate sees the whole batch at once, so it cannot bank one answer's time for another).
+        """
+        expected = self._reference_answers([args for args in inputs if self.spec.admits(args) and not self.too_costly(args)])
+        if not expected:
+            return 0
         self._load_candidate()
-        limit = self.allowance.seconds(reference_seconds)
-        started = time.perf_counter()
-        try:
-            got = self.candidate.call(self.name, args, limit)
-        except Fatal as fatal:
-            kind = "slow" if fatal.timed_out else "broke"
-            raise self._disagreement(args, kind, fatal.reason, expected, started, reference_seconds) from None
-        except UnavailableError:
-            raise
-        except Exception as exc:  # noqa: BLE001  (any exception from the candidate is a wrong answer)
-            raise self._disagreement(
-                args, "raised", f"raised {type(exc).__name__}: {str(exc)[:200]}", expected, started, reference_seconds
-            ) from None
-        seconds = self._count(args, started, reference_seconds)
-        if not self.spec.accepts(args, got, expected):
-            raise Disagreement(args, "wrong", short(got), short(expected), seconds, reference_seconds)
+        timeouts = [self.allowance.seconds(seconds) for _, _, seconds in expected]
+        within = [self.allowance.seconds(total) for total in itertools.accumulate(seconds for _, _, seconds in expected)]
+        answers = self.candidate.call_each(self.name, [args for args, _, _ in expected], timeouts, within)
+        agreeing = 0
+        with contextlib.closing(answers):
+            for (args, want, reference_seconds), answer, total in zip(expected, answers, within, strict=False):
+                self._judge_one(args, want, reference_seconds, answer, total)
+                agreed(args)
+                agreeing += 1
+        return agreeing
+
+    def _reference_answers(self, inputs: list[tuple[Any, ...]]) -> list[tuple[tuple[Any, ...], Any, float]]:
+        """The reference's answer and time on each input it answers; one it raises on or cannot answer in
+        ``reference_limit`` is outside the domain (its process, ended by a timeout, starts again for the rest)."""
+        found = []
+        while inputs:
+            self.reference_load = self.reference.ready() or self.reference_load
+            limits = [self.reference_limit] * len(inputs)
+            answered = 0
+            for args, answer in zip(
+                inputs, self.reference.call_each(self.name, inputs, limits, [math.inf] * len(inputs)), strict=False
+            ):
+                answered += 1
+                if answer.fatal is None and answer.raised is None:
+                    found.append((args, answer.value, answer.seconds))
+                    self.reference_seconds += answer.seconds
+                if answer.seconds > self.costly_seconds or (answer.fatal is not None and answer.fatal.timed_out):
+                    self._note_costly(args)
+            inputs = [args for args in inputs[answered:] if not self.too_costly(args)]
+        return found
+
+    def _note_costly(self, args: tuple[Any, ...]) -> None:
+        if self.seeds and all(at_least_as_big(args, seed) for seed in self.seeds):
+            self.costly.append(args)
+
+    def too_costly(self, args: tuple[Any, ...]) -> bool:
+        """Whether ``args`` is at least as big as a costly input (``costly``): one beyond all the tests' inputs on
+        which the reference took ``costly_seconds`` or more, or ran out of time. Such inputs are not asked: they
+        would cost as much or more, or time out. Only inputs beyond the tests' count, so even a reference slowed
+        on purpose cannot shrink what is asked below the tests' own sizes."""
+        return any(at_least_as_big(args, costly) for costly in self.costly)
+
+    def _judge_one(self, args: tuple[Any, ...], expected: Any, reference_seconds: float, answer: Answer, within: float) -> None:
+        seconds = self._count(args, answer.seconds, reference_seconds)
+        if answer.fatal is not None:
+            limit = self.allowance.seconds(reference_seconds)
+            if answer.fatal.timed_out and answer.seconds < limit:  # within its own allowance, not with those before it
+                got = f"its answers up to this one took more than {within:.2f} s in all (the reference's allowance for them)"
+                raise Disagreement(args, "slow", got, short(expected), seconds, reference_seconds)
+            if answer.fatal.timed_out:
+                got = f"took more than {limit:.2f} s (the reference took {reference_seconds:.4f} s)"
+                raise Disagreement(args, "slow", got, short(expected), seconds, reference_seconds)
+            raise Disagreement(args, "broke", answer.fatal.reason, short(expected), seconds, reference_seconds)
+        if answer.raised is not None:
+            got = f"raised {type(answer.raised).__name__}: {str(answer.raised)[:200]}"
+            raise Disagreement(args, "raised", got, short(expected), seconds, reference_seconds)
+        if not self.spec.accepts(args, answer.value, expected):
+            raise Disagreement(args, "wrong", short(answer.value), short(expected), seconds, reference_seconds)
         total = self.allowance.total(self.reference_seconds)
         if self.candidate_seconds > total:
             reason = f"took {self.candidate_seconds:.2f} s over its calls, more than its {total:.2f} s in all"
@@ -177,16 +239,7 @@ class Sides:
                 raise CannotLoad(f"the candidate's code did not load within {limit:.2f} s ({took})") from None
             raise CannotLoad(fatal.reason) from None
 
-    def _disagreement(
-        self, args: tuple[Any, ...], kind: str, got: str, expected: Any, started: float, reference_seconds: float
-    ) -> Disagreement:
-        seconds = self._count(args, started, reference_seconds)
-        if kind == "slow":
-            got = f"took more than {self.allowance.seconds(reference_seconds):.2f} s (the reference took {reference_seconds:.4f} s)"
-        return Disagreement(args, kind, got, short(expected), seconds, reference_seconds)
-
-    def _count(self, args: tuple[Any, ...], started: float, reference_seconds: float) -> float:
-        seconds = time.perf_counter() - started
+    def _count(self, args: tuple[Any, ...], seconds: float, reference_seconds: float) -> float:
         self.candidate_seconds += seconds
         if seconds > self.slowest.get("candidate_seconds", -1.0):
             self.slowest = {

@@ -1,28 +1,31 @@
-"""The ``properties`` verifier: Hypothesis inputs, the candidate's answers against the reference's.
+"""The ``properties`` verifier: generated inputs, the candidate's answers against the reference's.
 
-Inputs come from the task's strategies (``properties.strategies``: one Hypothesis expression per
-argument, e.g. ``"st.integers(0, 100)"``), else grow from the inputs the task's own tests pass
-(``_inputs.beyond``: mutants of them and fresh values of their shapes over wider ranges, with edge
-values), else from the entry point's type hints. Inputs the tests already used are not counted:
-the verdict reports how many new inputs agreed. An input the task's domain excludes, or on which
-the reference raises or runs out of time, is skipped. Both sides run sandboxed with the same job
-limits as every verifier, and answer across the same boundary as the ``tests`` verifier.
+Inputs grow from the inputs the task's own tests pass (``_inputs``: probes, mutants of them and
+fresh values of their shapes over wider ranges, with edge values), drawn by Python's generator from
+the verification's seed and asked in batches; a counterexample is made smaller greedily. A task
+may instead give Hypothesis strategies (``properties.strategies``: one expression per argument,
+e.g. ``"st.integers(0, 100)"``), or only type hints: then Hypothesis draws and shrinks, one input
+at a time. Inputs the tests already used are not counted: the verdict reports how many new inputs
+agreed. An input the task's domain excludes, or on which the reference raises or runs out of time,
+is skipped. Both sides run sandboxed with the same job limits as every verifier, and answer across
+the same boundary as the ``tests`` verifier.
 
 Time is charged to whoever spent it. The candidate may take ``max(1 s, 50×)`` the reference's
-time on each input (and the like in all); beyond that it fails, with the input and both times as
-evidence. The search's budget counts only the verifier's own time (the reference, Hypothesis), so
-a slow candidate cannot run it out; running it out is the verifier's limit: ``pass`` if enough new
-inputs agreed by then, else ``unknown``. A counterexample, once found, is the verdict: shrinking
-it has a budget of its own, and an unshrunk counterexample still fails.
+time on each input (and the like in all), timed by the driver from its previous answer; beyond that
+it fails, with the input and both times as evidence. The search's budget counts only the verifier's
+own time (the reference, drawing inputs), so a slow candidate cannot run it out; running it out is
+the verifier's limit: ``pass`` if enough new inputs agreed by then, else ``unknown``. A
+counterexample, once found, is the verdict: shrinking it has a budget of its own, and an unshrunk
+counterexample still fails.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import random
 import threading
 import typing
-from collections.abc import Callable
 from typing import Any
 
 from proctor._syntax import parse_lock
@@ -30,13 +33,20 @@ from proctor.models import Proposal, Task, Verdict
 from proctor.sandboxes import Sandbox
 from proctor.verifiers import _wire
 from proctor.verifiers._base import Timer, digest, module_file, provenance, register_verifier, sandbox_name, verdict
-from proctor.verifiers._compare import Allowance, CannotLoad, Disagreement, OutsideDomain, Sides
+from proctor.verifiers._compare import Allowance, CannotLoad, Disagreement, Sides
 from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, run_tests
-from proctor.verifiers._inputs import beyond, first_inputs, probes
+from proctor.verifiers._inputs import Sampler, first_inputs, probes, smaller_inputs
 from proctor.verifiers._spec import Spec, entry_function
 
 REFERENCE_FLOOR, REFERENCE_FACTOR = 0.1, 20.0
 """The reference may take max(0.1 s, 20×) its slowest time on the tests' inputs on a generated one."""
+COSTLY_FLOOR, COSTLY_FACTOR = 0.02, 4.0
+"""An input on which the reference takes max(20 ms, 4×) its slowest time on the tests' inputs is costly: inputs at
+least as big are not asked (``Sides.too_costly``: they cost the verifier, and the candidate, the most for the least news)."""
+BATCH = 25
+"""Inputs per request to each side. A candidate sees a batch at once, so it could spend one answer's
+allowance working on a later one: batches bound that, and one round trip per input would cost 2x."""
+DRAWS_PER_EXAMPLE = 4  # draws (repeats and inputs outside the domain included) the sampler may make per example asked for
 
 
 class _OutOfTime(BaseException):
@@ -181,39 +191,31 @@ class PropertiesVerifier:
         return found.model_copy(update={"sandbox": provenance(sides.candidate.ran)})
 
     def _strategy(self, task: Task, sides: Sides) -> tuple[Any, str, list[tuple[Any, ...]]]:
+        """Where inputs come from: the task's Hypothesis strategies, a ``Sampler`` grown from its tests' inputs, or its hints."""
         spec = task.properties or {}
         if spec.get("strategies"):
             return _strategies_from_spec(task, spec["strategies"]), "the task's strategies", []
         if task.tests or task.cases:
             seen = _tests_inputs(task, sides)
             if seen:
-                return beyond(seen), f"grown from {len(seen)} inputs in the task's tests", seen
+                return Sampler(seen), f"grown from {len(seen)} inputs in the task's tests", seen
         return _strategy_from_hints(task), "the entry point's type hints", []
 
     def _search(
-        self, task: Task, proposal: Proposal, strategy: Any, origin: str, seen: list[tuple[Any, ...]], sides: Sides, timer: Timer
+        self, task: Task, proposal: Proposal, source: Any, origin: str, seen: list[tuple[Any, ...]], sides: Sides, timer: Timer
     ) -> Verdict:
-        from hypothesis.errors import Unsatisfiable
-
         search = _Search(seen)
         seed = candidate_seed(self.seed, task, proposal)
-        agrees = self._property(strategy, probes(seen) if seen else [], sides, search, timer, seed)
         stopped = ""
         try:
-            self._first_questions((first_inputs(seen, seed) if seen else []) + self._remembered(task), sides, search)
+            self._ask((first_inputs(seen, seed) if seen else []) + self._remembered(task), sides, search)
             if search.found is None:
-                agrees()
+                explore = self._sample if isinstance(source, Sampler) else self._hypothesis
+                stopped = explore(source, sides, search, timer, seed)
+            if search.found is not None and isinstance(source, Sampler):  # Hypothesis shrinks what it finds itself
+                search.found = self._shrink(search.found, sides, timer)
         except CannotLoad as exc:
             return verdict(self, proposal, "fail", exc.reason, timer, kind="load", origin=origin)
-        except (_OutOfTime, _ShrinkingDone):
-            stopped = "the search's own time ran out" if search.found is None else ""
-        except Unsatisfiable:
-            stopped = "nearly every input was outside the task's domain"
-        except Disagreement:
-            pass  # the counterexample is search.found
-        except Exception:
-            if search.found is None:
-                raise
         evidence = {"inputs": search.inputs, "new_inputs": search.novel, "origin": origin, "seed": seed}
         evidence.update(allowance=self.allowance.describe(), slowest=sides.slowest)
         if search.found is not None:
@@ -225,7 +227,73 @@ class PropertiesVerifier:
         detail = f"agrees with the reference on {search.novel} inputs beyond the tests' own ({origin})"
         return verdict(self, proposal, "pass", detail, timer, **evidence)
 
-    def _property(self, strategy: Any, explicit: list[tuple[Any, ...]], sides: Sides, search: _Search, timer: Timer, seed: int) -> Any:
+    def _ask(self, questions: list[tuple[Any, ...]], sides: Sides, search: _Search) -> int:
+        """Ask these, in batches; return how many agreed. A disagreement ends the asking: it is ``search.found``."""
+        agreed = 0
+        for start in range(0, len(questions), BATCH):
+            try:
+                agreed += sides.judge(questions[start : start + BATCH], search.agreed)
+            except Disagreement as found:
+                search.found = found
+                break
+        return agreed
+
+    def _sample(self, sampler: Sampler, sides: Sides, search: _Search, timer: Timer, seed: int) -> str:
+        """Ask the probes, then draws of ``sampler`` (but those ``Sides.too_costly``) until ``examples`` new ones
+        agreed; return why it stopped short, if it did."""
+        self._ask(probes(sampler.seeds), sides, search)
+        chosen, asked = random.Random(f"{seed}:sampled"), set(search.known)
+        agreed = drawn = 0
+        while search.found is None and agreed < self.examples and drawn < DRAWS_PER_EXAMPLE * self.examples:
+            if timer.seconds - sides.candidate_seconds > self.budget_seconds:
+                return "the search's own time ran out"
+            batch: list[tuple[Any, ...]] = []
+            while len(batch) < min(BATCH, self.examples - agreed) and drawn < DRAWS_PER_EXAMPLE * self.examples:
+                args, drawn = sampler.draw(chosen), drawn + 1
+                if (key := _key(args)) not in asked and not sides.too_costly(args):
+                    asked.add(key)
+                    batch.append(args)
+            agreed += self._ask(batch, sides, search)
+        return "" if agreed >= self.min_examples else "nearly every input drawn was outside the task's domain"
+
+    def _shrink(self, found: Disagreement, sides: Sides, timer: Timer) -> Disagreement:
+        """The counterexample made smaller, greedily: the first smaller input (``smaller_inputs``) on which the
+        candidate is wrong the same way replaces it, until none is or ``shrink_seconds`` pass. (A slow input is
+        kept: each try of a smaller one could cost the whole allowance.)"""
+        deadline, best, smaller = timer.seconds + self.shrink_seconds, found, True
+        while smaller and found.kind != "slow":
+            smaller = False
+            for args in smaller_inputs(best.call_args):
+                if timer.seconds > deadline:
+                    return best
+                try:
+                    sides.judge([args], lambda args: None)
+                except Disagreement as again:
+                    if again.kind == found.kind:
+                        best, smaller = again, True
+                        break
+                except CannotLoad:
+                    return best
+        return best
+
+    def _hypothesis(self, strategy: Any, sides: Sides, search: _Search, timer: Timer, seed: int) -> str:
+        """Run Hypothesis on the task's own strategies (it shrinks what it finds); return why it stopped short, if it did."""
+        from hypothesis.errors import Unsatisfiable
+
+        try:
+            self._property(strategy, sides, search, timer, seed)()
+        except (_OutOfTime, _ShrinkingDone):
+            return "the search's own time ran out" if search.found is None else ""
+        except Unsatisfiable:
+            return "nearly every input was outside the task's domain"
+        except Disagreement:
+            pass  # the counterexample is search.found
+        except Exception:
+            if search.found is None:
+                raise
+        return ""
+
+    def _property(self, strategy: Any, sides: Sides, search: _Search, timer: Timer, seed: int) -> Any:
         from hypothesis import HealthCheck, Phase, given, reject, settings
         from hypothesis import seed as hypothesis_seed
 
@@ -235,44 +303,28 @@ class PropertiesVerifier:
                 max_examples=self.examples,
                 database=None,
                 deadline=None,
-                phases=[Phase.explicit, Phase.generate, Phase.shrink],
+                phases=[Phase.generate, Phase.shrink],
                 suppress_health_check=list(HealthCheck),
                 report_multiple_bugs=False,
                 print_blob=False,
             )
             @hypothesis_seed(seed)
-            @_with_examples(explicit)
             @given(strategy)
             def agrees(args: tuple[Any, ...]) -> None:
                 self._within_budget(sides, search, timer)
                 try:
-                    sides.compare(args)
-                except OutsideDomain:
-                    reject()
+                    if not sides.judge([args], search.agreed):
+                        reject()
                 except Disagreement as found:
                     if search.found is None:
                         search.found_at = timer.seconds
                     search.found = found  # Hypothesis tries only simpler inputs once one fails: the last is the smallest
                     raise
-                search.agreed(args)
 
         return agrees
 
     def _remembered(self, task: Task) -> list[tuple[Any, ...]]:
         return REMEMBERED.of(task) if self.seed is None else []
-
-    def _first_questions(self, questions: list[tuple[Any, ...]], sides: Sides, search: _Search) -> None:
-        """Ask these first: a few unpredictable inputs (``first_inputs``), then the ones that caught earlier
-        candidates (never first: a proposer has seen them). A disagreement there is the verdict, unshrunk."""
-        for args in questions:
-            try:
-                sides.compare(args)
-            except OutsideDomain:
-                continue
-            except Disagreement as found:
-                search.found = found
-                return
-            search.agreed(args)
 
     def _within_budget(self, sides: Sides, search: _Search, timer: Timer) -> None:
         if search.found is not None:
@@ -293,18 +345,6 @@ class PropertiesVerifier:
         else:
             detail = f"on {counterexample['call']}: {found.got} (the reference gave {found.expected})"
         return verdict(self, proposal, "fail", detail, timer, input=counterexample["call"], **found_evidence, **evidence)
-
-
-def _with_examples(examples: list[tuple[Any, ...]]) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Hypothesis's ``@example`` for each argument tuple, tried before any generated input."""
-    from hypothesis import example
-
-    def decorate(test: Callable[..., None]) -> Callable[..., None]:
-        for args in reversed(examples):  # Hypothesis runs the last one applied first
-            test = example(args)(test)
-        return test
-
-    return decorate
 
 
 def candidate_seed(seed: int | None, task: Task, proposal: Proposal) -> int:
@@ -335,11 +375,13 @@ def _tests_inputs(task: Task, sides: Sides) -> list[tuple[Any, ...]]:
     proxy = Proxy(task.entry_point, answer)
     run_tests(task, proxy)
     sides.reference_limit = min(sides.reference_limit, max(REFERENCE_FLOOR, REFERENCE_FACTOR * max(times)))
+    sides.costly_seconds = max(COSTLY_FLOOR, COSTLY_FACTOR * max(times))
     seen = [args for args, kwargs in proxy.inputs if not kwargs]
     if not seen:
         return []
     arity = Counter(len(a) for a in seen).most_common(1)[0][0]
-    return [a for a in seen if len(a) == arity]
+    sides.seeds = [a for a in seen if len(a) == arity]
+    return sides.seeds
 
 
 def _strategies_from_spec(task: Task, expressions: Any) -> Any:

@@ -19,6 +19,8 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -96,6 +98,21 @@ def raised_exception(info: Any) -> Exception:
     return rebuilt
 
 
+@dataclass
+class Answer:
+    """One call's outcome in a batch: its value, or the exception it raised, or what ended the conversation."""
+
+    value: Any = None
+    raised: Exception | None = None
+    fatal: Fatal | None = None
+    seconds: float = 0.0  # since the previous answer
+    elapsed: float = 0.0  # since the batch was sent
+
+
+Answers = Generator[Answer, None, None]
+"""A batch's answers as they come; close it to stop reading (``Remote.call_each``)."""
+
+
 class Remote:
     """The candidate's code loaded in a sandboxed process, answering calls until closed.
 
@@ -164,6 +181,50 @@ class Remote:
             raise TypeError(f"the tests passed a value that cannot cross to the candidate: {exc}") from None
         reply = self._receive(f"call {self.calls}", timeout=timeout or self.call_seconds)
         return self._unpack(name, reply)
+
+    def call_each(self, name: str, batch: list[tuple[Any, ...]], timeouts: list[float], within: list[float]) -> Answers:
+        """Call ``name(*args)`` for each ``args`` of ``batch`` in one request; yield the answers one by one as they come.
+
+        Answer ``i`` may take ``timeouts[i]`` after the previous one, and all answers up to it ``within[i]``
+        from sending: the process sees the whole batch at once, so time saved on one answer must not buy
+        another more (each answer's ``seconds`` and ``elapsed`` are the driver's own clock). The answers stop
+        at the first that ends the conversation (its ``fatal`` is set, and so is this remote's). Stopping
+        early (closing the iterator) ends the conversation too: the rest of the batch is never read.
+        """
+        if self.fatal is not None:
+            raise self.fatal
+        assert self._ours is not None, "start() first"
+        try:
+            _wire.send(self._ours, {"call": name, "batch": [_wire.encode(list(args)) for args in batch]})
+        except OSError:
+            self.fatal = Fatal(f"the candidate's process ended before call {self.calls + 1}{self._how_it_ended()}")
+            yield Answer(fatal=self.fatal)
+            return
+        sent = last = time.perf_counter()
+        read = 0
+        try:
+            for timeout, total in zip(timeouts, within, strict=True):
+                self.calls += 1
+                answer = self._answer(name, min(timeout, sent + total - time.perf_counter()))
+                now = time.perf_counter()
+                answer.seconds, answer.elapsed, last = now - last, now - sent, now
+                read += 1
+                yield answer
+                if answer.fatal is not None:
+                    return
+        finally:
+            if read < len(batch) and self.fatal is None:
+                self.fatal = Fatal("the driver stopped reading a batch's answers; the process is not asked again")
+
+    def _answer(self, name: str, timeout: float) -> Answer:
+        try:
+            return Answer(value=self._unpack(name, self._receive(f"call {self.calls}", max(timeout, 0.0))))
+        except Fatal as fatal:
+            return Answer(fatal=fatal)
+        except Exception as exc:
+            if not getattr(exc, "from_candidate", False):
+                raise  # the sandbox itself broke (UnavailableError): nobody's answer
+            return Answer(raised=exc)  # what the call raised, rebuilt by raised_exception
 
     def _unpack(self, name: str, reply: dict[str, Any]) -> Any:
         if "value" in reply:

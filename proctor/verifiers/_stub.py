@@ -53,7 +53,11 @@ def main() -> None:
         return
     wire.send(channel, {"loaded": True})
     while (request := wire.receive(channel)) is not None:
-        wire.send(channel, answer(namespace, request))
+        if isinstance(request.get("batch"), list):  # one call per argument list, each answered as it is done
+            for args in request["batch"]:
+                wire.send(channel, answer(namespace, {"call": request.get("call"), "args": args}))
+        else:
+            wire.send(channel, answer(namespace, request))
     sys.stdout.flush()
     os._exit(0)
 

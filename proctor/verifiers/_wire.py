@@ -127,7 +127,7 @@ def _decode_tagged(tag: str, body: Any, depth: int) -> Any:
                 pairs = [(decode(k, depth + 1), decode(v, depth + 1)) for k, v in (_pair(p) for p in body)]
                 _unsteered([k for k, _ in pairs])
                 return dict(pairs)
-    except (ValueError, TypeError) as exc:  # unhashable keys, malformed base64 or hex
+    except (ValueError, TypeError, OverflowError) as exc:  # unhashable keys, malformed base64 or hex, a float past its range
         raise NotPlainData(f"a malformed {tag!r} encoding: {exc}") from None
     raise NotPlainData(f"an unknown encoding tag {tag!r}")
 

@@ -65,3 +65,39 @@ def test_rewrites_change_the_text_and_keep_the_names_callers_use():
         exec(code, namespace)  # the reference's own code, rewritten: trusted
         assert namespace["f"]([1, 2, 3], 2) == 3 and namespace["f"](xs=[4, 5], n=1) == 4
     assert "total_" in made["renamed locals"] and "n > i" in made["flipped comparisons"]
+
+
+LOOPS = """def f(xs, n):
+    out = []
+    for x in xs:
+        if x > n:
+            out.append(x * 2)
+    lo = n - 1
+    hi = n + 1
+    evens = [y for y in xs if y % 2 == 0]
+    return (out, lo, hi, evens)
+"""
+
+
+def test_loops_comprehensions_and_independent_statements_are_rewritten_exactly():
+    made = {r.kind: r.code for r in rewrites(LOOPS, "f")}
+    assert made["loop as comprehension"] == LOOPS.replace(
+        "    out = []\n    for x in xs:\n        if x > n:\n            out.append(x * 2)\n", "    out = [x * 2 for x in xs if x > n]\n"
+    )
+    assert made["comprehension as loop"] == LOOPS.replace(
+        "    evens = [y for y in xs if y % 2 == 0]\n",
+        "    evens = []\n    for y in xs:\n        if y % 2 == 0:\n            evens.append(y)\n",
+    )
+    assert made["independent statements reordered"] == LOOPS.replace("    lo = n - 1\n    hi = n + 1\n", "    hi = n + 1\n    lo = n - 1\n")
+    namespace: dict = {}
+    for code in made.values():
+        exec(code, namespace)  # the test's own code, rewritten: trusted
+        assert namespace["f"]([1, 4, 6], 3) == ([8, 12], 2, 4, [4, 6])
+
+
+def test_rewrites_that_would_change_behaviour_are_not_made():
+    leaks = "def f(xs):\n    out = []\n    for x in xs:\n        out.append(x)\n    return (out, x)\n"  # x is read after the loop
+    dependent = "def f(n):\n    a = n + 1\n    b = a * 2\n    return b\n"
+    calls = "def f(xs):\n    a = xs.pop()\n    b = xs.pop()\n    return a - b\n"  # the order of effects matters
+    kinds = {r.kind for source in (leaks, dependent, calls) for r in rewrites(source, "f")}
+    assert not kinds & {"loop as comprehension", "independent statements reordered"}

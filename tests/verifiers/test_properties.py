@@ -133,3 +133,89 @@ def test_an_input_that_caught_one_candidate_is_asked_first_of_every_later_one(na
         assert found.status == "fail" and found.evidence["input"] == "clamp(37, -3, 7)", found.detail
     fixed = _judge(namespace_sandbox, task, rare.format(n=9), seed=1)  # fixed-seed runs (scenarios) never use the memory
     assert fixed.passed, fixed.detail
+
+
+TOTAL = Task(
+    id="total",
+    entry_point="total",
+    tests="def check(candidate):\n    assert candidate([1, 2]) == 3\n    assert candidate([4, 5, 6, 7]) == 22\n",
+    reference="def total(xs):\n    return sum(xs)\n",
+)
+
+
+def test_a_counterexample_grown_from_the_tests_is_shrunk_to_a_small_one(namespace_sandbox):
+    off = "def total(xs):\n    return sum(xs) + (len(xs) > 5)\n"
+    found = _judge(namespace_sandbox, TOTAL, off, seed=3)
+    assert found.status == "fail" and "grown from 2 inputs" in found.evidence["origin"]
+    assert found.evidence["input"] == "total([0, 0, 0, 0, 0, 0])", found.evidence  # six items (the bug's edge), each 0
+    again = _judge(namespace_sandbox, TOTAL, off, seed=3)
+    assert again.evidence["counterexample"] == found.evidence["counterexample"]
+
+
+def test_a_candidate_slow_on_one_input_of_a_batch_fails_as_slow(namespace_sandbox):
+    stalls = "import time\ndef total(xs):\n    if len(xs) > 6:\n        time.sleep(2)\n    return sum(xs)\n"
+    found = _judge(namespace_sandbox, TOTAL, stalls, seed=5)
+    assert found.status == "fail" and found.evidence["counterexample"]["kind"] == "slow", found.detail
+    assert len(eval(found.evidence["input"][len("total(") : -1])) > 6  # the input it stalled on, not a neighbour in the batch
+
+
+def test_an_honest_candidate_passes_on_drawn_inputs_that_go_beyond_the_tests(namespace_sandbox):
+    found = _judge(namespace_sandbox, TOTAL, "def total(xs):\n    t = 0\n    for x in xs:\n        t += x\n    return t\n")
+    assert found.passed and found.evidence["new_inputs"] >= 60, found.detail
+
+
+FLOODS = """
+import os, socket, struct, sys
+
+def total(xs):
+    return sum(xs)
+
+WIRE = sys.modules.get("proctor_wire")
+if WIRE is not None and os.path.exists("candidate.py"):  # answers a whole batch with ~8 MB frames, each a set of 999,000 ints
+    channel = socket.socket(fileno=3)
+    WIRE.send(channel, {"loaded": True})
+    body = b'{"value":{"s":[' + b",".join(str(i).encode() for i in range(1000000, 1999000)) + b"]}}"
+    frame = struct.pack(">I", len(body)) + body
+    while (request := WIRE.receive(channel)) is not None:
+        for args in request.get("batch") or [request.get("args", [])]:
+            channel.sendall(frame)
+"""
+
+
+def test_the_driver_reads_no_answer_past_the_first_wrong_one(namespace_sandbox):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        found = _judge(namespace_sandbox, TOTAL, FLOODS, seed=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found.status == "fail" and "differs from the reference" in found.detail, found.detail
+    assert peak < 400 * 2**20, f"the driver held {peak / 2**20:.0f} MiB: it decoded more than one flooding answer at a time"
+
+
+class _DiesOnTheCandidate(_Recording):
+    """A sandbox whose engine goes away once the candidate has loaded and been sent its first batch."""
+
+    def run(self, job, limits=None, *, channel=None):
+        from proctor.errors import UnavailableError
+        from proctor.verifiers import _wire
+
+        if job.files.get("candidate.py") != self.code:
+            return super().run(job, limits, channel=channel)
+        _wire.send(channel, {"loaded": True})
+        assert "batch" in _wire.receive(channel)
+        raise UnavailableError("the sandbox engine went away")
+
+
+def test_a_sandbox_that_breaks_mid_batch_is_an_outage_not_a_wrong_answer(namespace_sandbox):
+    import pytest
+
+    from proctor.errors import UnavailableError
+
+    code = TOTAL.reference.replace("sum(xs)", "sum(xs) + 0")
+    broken = _DiesOnTheCandidate(namespace_sandbox)
+    broken.code = code.encode()
+    with pytest.raises(UnavailableError, match="went away"):
+        PropertiesVerifier(broken).verify(TOTAL, Proposal(task_id=TOTAL.id, code=code))

@@ -113,8 +113,18 @@ def test_counters_named_tuples_and_int_enums_cross_as_what_they_are_underneath()
 
 @pytest.mark.parametrize(
     "encoding",
-    [1.5, {"x": 1}, {"f": "zz"}, {"t": 3}, {"d": [[1]]}, {"s": [[1]]}, {"b": "!!"}, {"a": 1, "b": 2}],
-    ids=["raw-float", "unknown-tag", "bad-hex", "tuple-not-list", "bad-pair", "unhashable-set-item", "bad-base64", "two-keys"],
+    [1.5, {"x": 1}, {"f": "zz"}, {"f": "0x1p99999"}, {"t": 3}, {"d": [[1]]}, {"s": [[1]]}, {"b": "!!"}, {"a": 1, "b": 2}],
+    ids=[
+        "raw-float",
+        "unknown-tag",
+        "bad-hex",
+        "float-overflow",
+        "tuple-not-list",
+        "bad-pair",
+        "unhashable-set-item",
+        "bad-base64",
+        "two-keys",
+    ],
 )
 def test_decode_refuses_encodings_that_are_not_plain_data(encoding):
     with pytest.raises(_wire.NotPlainData):
