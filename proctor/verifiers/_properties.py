@@ -44,8 +44,7 @@ COSTLY_FLOOR, COSTLY_FACTOR = 0.02, 4.0
 """An input on which the reference takes max(20 ms, 4×) its slowest time on the tests' inputs is costly: inputs at
 least as big are not asked (``Sides.too_costly``: they cost the verifier, and the candidate, the most for the least news)."""
 BATCH = 25
-"""Inputs per request to each side. A candidate sees a batch at once, so it could spend one answer's
-allowance working on a later one: batches bound that, and one round trip per input would cost 2x."""
+"""Inputs per request to the reference (the candidate is asked one at a time: see ``Sides.judge``)."""
 DRAWS_PER_EXAMPLE = 4  # draws (repeats and inputs outside the domain included) the sampler may make per example asked for
 
 

@@ -105,8 +105,7 @@ class Answer:
     value: Any = None
     raised: Exception | None = None
     fatal: Fatal | None = None
-    seconds: float = 0.0  # since the previous answer
-    elapsed: float = 0.0  # since the batch was sent
+    seconds: float = 0.0  # since the previous answer (the first: since the request)
 
 
 Answers = Generator[Answer, None, None]
@@ -182,14 +181,14 @@ class Remote:
         reply = self._receive(f"call {self.calls}", timeout=timeout or self.call_seconds)
         return self._unpack(name, reply)
 
-    def call_each(self, name: str, batch: list[tuple[Any, ...]], timeouts: list[float], within: list[float]) -> Answers:
+    def call_each(self, name: str, batch: list[tuple[Any, ...]], timeout: float) -> Answers:
         """Call ``name(*args)`` for each ``args`` of ``batch`` in one request; yield the answers one by one as they come.
 
-        Answer ``i`` may take ``timeouts[i]`` after the previous one, and all answers up to it ``within[i]``
-        from sending: the process sees the whole batch at once, so time saved on one answer must not buy
-        another more (each answer's ``seconds`` and ``elapsed`` are the driver's own clock). The answers stop
-        at the first that ends the conversation (its ``fatal`` is set, and so is this remote's). Stopping
-        early (closing the iterator) ends the conversation too: the rest of the batch is never read.
+        Each answer may take ``timeout`` after the previous one (its ``seconds``, the driver's own clock).
+        The process sees the whole batch at once, so it could spend one answer's time on another: ask a
+        candidate one call at a time (``call``), and a batch only of code the verifier trusts. The answers
+        stop at the first that ends the conversation (its ``fatal`` is set, and so is this remote's).
+        Stopping early (closing the iterator) ends the conversation too: the rest is never read.
         """
         if self.fatal is not None:
             raise self.fatal
@@ -197,17 +196,16 @@ class Remote:
         try:
             _wire.send(self._ours, {"call": name, "batch": [_wire.encode(list(args)) for args in batch]})
         except OSError:
-            self.fatal = Fatal(f"the candidate's process ended before call {self.calls + 1}{self._how_it_ended()}")
+            self.fatal = Fatal(f"the process ended before call {self.calls + 1}{self._how_it_ended()}")
             yield Answer(fatal=self.fatal)
             return
-        sent = last = time.perf_counter()
-        read = 0
+        last, read = time.perf_counter(), 0
         try:
-            for timeout, total in zip(timeouts, within, strict=True):
+            for _ in batch:
                 self.calls += 1
-                answer = self._answer(name, min(timeout, sent + total - time.perf_counter()))
+                answer = self._answer(name, timeout)
                 now = time.perf_counter()
-                answer.seconds, answer.elapsed, last = now - last, now - sent, now
+                answer.seconds, last = now - last, now
                 read += 1
                 yield answer
                 if answer.fatal is not None:
@@ -218,7 +216,7 @@ class Remote:
 
     def _answer(self, name: str, timeout: float) -> Answer:
         try:
-            return Answer(value=self._unpack(name, self._receive(f"call {self.calls}", max(timeout, 0.0))))
+            return Answer(value=self._unpack(name, self._receive(f"call {self.calls}", timeout)))
         except Fatal as fatal:
             return Answer(fatal=fatal)
         except Exception as exc:

@@ -81,14 +81,14 @@ LOOPS = """def f(xs, n):
 
 def test_loops_comprehensions_and_independent_statements_are_rewritten_exactly():
     made = {r.kind: r.code for r in rewrites(LOOPS, "f")}
-    assert made["loop as comprehension"] == LOOPS.replace(
-        "    out = []\n    for x in xs:\n        if x > n:\n            out.append(x * 2)\n", "    out = [x * 2 for x in xs if x > n]\n"
-    )
+    loop = "    out = []\n    for x in xs:\n        if x > n:\n            out.append(x * 2)\n"
+    assert made["loop as comprehension"] == LOOPS.replace(loop, "    out = [x * 2 for x in xs if x > n]\n")
     assert made["comprehension as loop"] == LOOPS.replace(
         "    evens = [y for y in xs if y % 2 == 0]\n",
         "    evens = []\n    for y in xs:\n        if y % 2 == 0:\n            evens.append(y)\n",
     )
-    assert made["independent statements reordered"] == LOOPS.replace("    lo = n - 1\n    hi = n + 1\n", "    hi = n + 1\n    lo = n - 1\n")
+    swapped = LOOPS.replace("    lo = n - 1\n    hi = n + 1\n", "    hi = n + 1\n    lo = n - 1\n")
+    assert made["independent statements reordered"] == swapped
     namespace: dict = {}
     for code in made.values():
         exec(code, namespace)  # the test's own code, rewritten: trusted

@@ -152,11 +152,11 @@ def test_a_counterexample_grown_from_the_tests_is_shrunk_to_a_small_one(namespac
     assert again.evidence["counterexample"] == found.evidence["counterexample"]
 
 
-def test_a_candidate_slow_on_one_input_of_a_batch_fails_as_slow(namespace_sandbox):
+def test_a_candidate_slow_on_one_input_fails_as_slow_on_that_input(namespace_sandbox):
     stalls = "import time\ndef total(xs):\n    if len(xs) > 6:\n        time.sleep(2)\n    return sum(xs)\n"
     found = _judge(namespace_sandbox, TOTAL, stalls, seed=5)
     assert found.status == "fail" and found.evidence["counterexample"]["kind"] == "slow", found.detail
-    assert len(eval(found.evidence["input"][len("total(") : -1])) > 6  # the input it stalled on, not a neighbour in the batch
+    assert len(eval(found.evidence["input"][len("total(") : -1])) > 6  # the input it stalled on, not a neighbour
 
 
 def test_an_honest_candidate_passes_on_drawn_inputs_that_go_beyond_the_tests(namespace_sandbox):
@@ -196,7 +196,7 @@ def test_the_driver_reads_no_answer_past_the_first_wrong_one(namespace_sandbox):
 
 
 class _DiesOnTheCandidate(_Recording):
-    """A sandbox whose engine goes away once the candidate has loaded and been sent its first batch."""
+    """A sandbox whose engine goes away once the candidate has loaded and been asked its first question."""
 
     def run(self, job, limits=None, *, channel=None):
         from proctor.errors import UnavailableError
@@ -205,11 +205,11 @@ class _DiesOnTheCandidate(_Recording):
         if job.files.get("candidate.py") != self.code:
             return super().run(job, limits, channel=channel)
         _wire.send(channel, {"loaded": True})
-        assert "batch" in _wire.receive(channel)
+        assert "call" in _wire.receive(channel)
         raise UnavailableError("the sandbox engine went away")
 
 
-def test_a_sandbox_that_breaks_mid_batch_is_an_outage_not_a_wrong_answer(namespace_sandbox):
+def test_a_sandbox_that_breaks_mid_search_is_an_outage_not_a_wrong_answer(namespace_sandbox):
     import pytest
 
     from proctor.errors import UnavailableError
