@@ -22,6 +22,7 @@ LAYERS = {
     "loop": 3,
     "scenarios": 4,
     "measure": 4,
+    "integrations": 4,
     "testing": 5,
     "cli": 6,
 }

@@ -20,3 +20,41 @@ def test_backend_passes_the_conformance_checks(isolating_sandbox):
 def test_attack_is_contained(isolating_sandbox, attack):
     (outcome,) = run_attack_corpus(isolating_sandbox, attacks=(attack,))
     assert outcome.contained, outcome.detail
+
+
+NETLINK_LISTENER = """
+import socket
+try:
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 2)  # NETLINK_USERSOCK, as a job on another sample did
+    sock.bind((4242, 0))
+    sock.settimeout(3)
+    print("HEARD", sock.recv(100))
+except OSError as exc:
+    print("refused", exc.errno)
+"""
+NETLINK_SENDER = """
+import socket, time
+try:
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 2)
+    for _ in range(100):
+        try:
+            sock.sendto(b"the hidden test inputs", (4242, 0))
+            print("SENT")
+            break
+        except OSError:
+            time.sleep(0.02)
+except OSError as exc:
+    print("refused", exc.errno)
+"""
+
+
+def test_concurrent_jobs_cannot_talk_over_netlink(isolating_sandbox):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from proctor.sandboxes import Job
+
+    with ThreadPoolExecutor(2) as pool:
+        listener = pool.submit(isolating_sandbox.run, Job.python(NETLINK_LISTENER))
+        sender = pool.submit(isolating_sandbox.run, Job.python(NETLINK_SENDER))
+        heard, sent = listener.result().stdout, sender.result().stdout
+    assert heard.startswith(b"refused") and sent.startswith(b"refused"), (heard, sent)
