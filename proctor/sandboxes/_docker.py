@@ -31,12 +31,14 @@ from typing import Any
 
 from proctor.errors import SandboxUnavailable
 from proctor.models import Limits
-from proctor.sandboxes import _seccomp
+from proctor.sandboxes import _netns, _seccomp
 from proctor.sandboxes._base import OPEN_FILES, PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, probe, register_sandbox
 from proctor.sandboxes._cgroups import CPU_CORES
 from proctor.sandboxes._image import IMAGE_PYTHON, default_tag
 from proctor.sandboxes._namespace import BASE_ENV
 from proctor.sandboxes._supervise import Stream, Watch, supervise
+
+ENFORCEMENT = "docker: no network, read-only root, cap-drop ALL, cgroup limits, proctor's seccomp profile"
 
 LABEL = "proctor.sandbox"
 BOOTSTRAP = r"""
@@ -136,6 +138,7 @@ class DockerSandbox(Sandbox):
         self._pool_lock = threading.Lock()  # a container being added to the pool is not a leftover
         self._closed = threading.Event()
         self._filler: threading.Thread | None = None
+        self._channel_namespace = _channel_namespace()
         if pool > 0:
             self._filler = threading.Thread(target=self._fill, args=(pool,), daemon=True, name="proctor-docker-pool")
             self._filler.start()
@@ -143,6 +146,18 @@ class DockerSandbox(Sandbox):
     @classmethod
     def availability(cls) -> Availability:
         return probe(cls)
+
+    def channel_pair(self) -> tuple[socket.socket, socket.socket]:
+        """The pair made in this sandbox's own offline network namespace (see ``_netns``), where the process may
+        make one (root); else in the caller's, as the base class does, and ``enforcement`` says so."""
+        if self._channel_namespace is None:
+            return super().channel_pair()
+        return _netns.pair_in(f"/proc/self/fd/{self._channel_namespace}")
+
+    @property
+    def enforcement(self) -> list[str]:
+        where = "a private network namespace" if self._channel_namespace is not None else "the caller's network namespace"
+        return [f"{ENFORCEMENT}; channel made in {where}"]
 
     def _require_image(self) -> None:
         import docker
@@ -196,6 +211,9 @@ class DockerSandbox(Sandbox):
             self._filler.join(timeout=10)
         while not self._pool.empty():
             self._pool.get().remove()
+        if self._channel_namespace is not None:
+            os.close(self._channel_namespace)
+            self._channel_namespace = None
 
 
 class _Container:
@@ -390,8 +408,16 @@ def _result(
         wall_seconds=wall,
         limit_hit=hit,
         files=files,
-        enforcement=["docker: no network, read-only root, cap-drop ALL, cgroup limits, proctor's seccomp profile"],
+        enforcement=[ENFORCEMENT],
     )
+
+
+def _channel_namespace() -> int | None:
+    """An offline network namespace for this sandbox's channels, or None where this process may not make one."""
+    try:
+        return _netns.private_namespace()
+    except OSError:
+        return None
 
 
 def _status(report: dict[str, Any] | None, state: dict[str, Any]) -> tuple[int | None, int | None]:

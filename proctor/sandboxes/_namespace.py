@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ctypes
 import fcntl
 import json
 import math
@@ -30,7 +29,7 @@ from typing import Any
 
 from proctor.errors import SandboxUnavailable
 from proctor.models import Limits
-from proctor.sandboxes import _cgroups, _seccomp, _zygote
+from proctor.sandboxes import _cgroups, _netns, _seccomp, _zygote
 from proctor.sandboxes._base import OPEN_FILES, PYTHON, Availability, ExecResult, Job, LimitName, Sandbox, probe, register_sandbox
 from proctor.sandboxes._supervise import Watch, supervise
 
@@ -38,7 +37,6 @@ DEFAULT_UID = 1_460_000
 """The first host uid sandboxes take: each instance claims a pair of its own (its fork server's, then its
 candidates'), so any number of proctor processes share a host without running, or seeing, each other's
 jobs as their own. Neither uid should own any file."""
-_LIBC = ctypes.CDLL(None, use_errno=True)
 UID_SLOTS = 4096
 UID_CLAIMS = Path("/run/proctor/uids")  # root's: a claim is an flock on a file here, held while the instance lives
 
@@ -192,18 +190,13 @@ class NamespaceSandbox(Sandbox):
             return self._control
 
     def channel_pair(self) -> tuple[socket.socket, socket.socket]:
-        """The pair made in the fork server's network namespace (offline, empty, no other job's):
-        made in the verifier's, the job's end would list the host's interfaces to ioctls, and a
-        bind would put a name in the host's abstract socket space for the job's life."""
+        """The pair made in the fork server's network namespace (offline, empty, no other job's; see ``_netns``)."""
         self._ensure_server()
         assert self._server is not None
-        made: list[tuple[socket.socket, socket.socket] | BaseException] = []
-        thread = threading.Thread(target=_pair_in_namespace, args=(f"/proc/{self._server.pid}/ns/net", made), name="proctor-channel")
-        thread.start()  # setns moves only the calling thread: a thread of its own, which then ends
-        thread.join()
-        if isinstance(made[0], BaseException):
-            raise SandboxUnavailable(f"namespace sandbox cannot make a channel in its network namespace: {made[0]}")
-        return made[0]
+        try:
+            return _netns.pair_in(f"/proc/{self._server.pid}/ns/net")
+        except OSError as exc:
+            raise SandboxUnavailable(f"namespace sandbox cannot make a channel in its network namespace: {exc}") from None
 
     def preload(self, modules: Mapping[str, str]) -> bool:
         """Load ``modules`` in the fork server before any later job is forked (see ``Sandbox.preload``).
@@ -356,19 +349,6 @@ class NamespaceSandbox(Sandbox):
                 (resource.RLIMIT_NPROC, limits.processes, limits.processes),
             ]
         return rlimits
-
-
-def _pair_in_namespace(namespace: str, made: list[tuple[socket.socket, socket.socket] | BaseException]) -> None:
-    try:
-        fd = os.open(namespace, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            if _LIBC.setns(fd, _zygote.CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
-        finally:
-            os.close(fd)
-        made.append(socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
-    except BaseException as exc:  # noqa: BLE001  (handed to the caller's thread)
-        made.append(exc)
 
 
 def _send_modules(control: socket.socket, modules: dict[str, str]) -> None:

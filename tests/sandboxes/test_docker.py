@@ -38,3 +38,7 @@ def test_an_exit_status_without_the_bootstraps_report_is_never_a_success(report,
     from proctor.sandboxes._docker import _status
 
     assert _status(report, state) == status
+
+
+def test_the_channel_is_made_in_a_private_network_namespace(docker_sandbox):
+    assert docker_sandbox.enforcement[0].endswith("channel made in a private network namespace")

@@ -58,3 +58,20 @@ def test_concurrent_jobs_cannot_talk_over_netlink(isolating_sandbox):
         sender = pool.submit(isolating_sandbox.run, Job.python(NETLINK_SENDER))
         heard, sent = listener.result().stdout, sender.result().stdout
     assert heard.startswith(b"refused") and sent.startswith(b"refused"), (heard, sent)
+
+
+def test_the_jobs_channel_binds_nowhere_the_host_can_see(isolating_sandbox):
+    """fd 3 answers binds in the namespace it was made in: the sandbox's own, offline one, not the verifier's."""
+    import secrets
+
+    from proctor.models import Limits
+    from proctor.sandboxes import Job
+
+    name = f"proctor-squat-{secrets.token_hex(8)}"
+    squat = f"import socket, time\nsocket.socket(fileno=3).bind(b'\\0{name}')\nprint('bound', flush=True)\ntime.sleep(1)\n"
+    ours, theirs = isolating_sandbox.channel_pair()
+    with ours, theirs:
+        result = isolating_sandbox.run(Job.python(squat), Limits(wall_seconds=10), channel=theirs)
+        host_names = open("/proc/net/unix").read()
+    assert result.stdout == b"bound\n", result.stderr
+    assert name not in host_names
