@@ -218,6 +218,12 @@ def checkpoint(
     ledger: Path = typer.Argument(..., help="The ledger to checkpoint (opened for writing).", show_default=False),
     export_to: Path = typer.Option(None, "--export", help="Also write the checkpoint here, to keep (anchor) somewhere else."),
     key: Path = typer.Option(None, "--key", help="Sign with this Ed25519 private key (see `proctor ledger keygen`)."),
+    export_format: str = typer.Option(
+        "json",
+        "--format",
+        help="The exported file's format: json (proctor's anchor, for `proctor audit --anchor`) or c2sp "
+        "(a C2SP tlog-checkpoint signed note that transparency-log tooling reads; needs --key).",
+    ),
 ) -> None:
     """Record a checkpoint (size, Merkle root, head) of the ledger as it is now, and print it.
 
@@ -228,6 +234,10 @@ def checkpoint(
 
     if not ledger.exists():
         raise InputError(f"{ledger}: no such ledger")
+    if export_format not in ("json", "c2sp"):
+        raise InputError(f"--format must be json or c2sp (got {export_format!r})")
+    if export_format == "c2sp" and (export_to is None or key is None):
+        raise InputError("--format c2sp writes a signed note: give --export FILE and --key KEY")
     if export_to is not None:
         check_writable(export_to)  # before a checkpoint is recorded
     signing_key = load_key(key) if key else None
@@ -237,10 +247,24 @@ def checkpoint(
         made = book.checkpoint()
         if signing_key is not None and made.signature is None:
             made = made.signed(signing_key)  # the head was checkpointed unsigned before: sign the export
-    if export_to is not None:
+    if export_to is not None and export_format == "c2sp":
+        _write_note(made, signing_key, export_to)
+    elif export_to is not None:
         write_anchor(made, export_to)
         typer.echo(f"wrote checkpoint to {export_to}", err=True)
     typer.echo(made.model_dump_json())
+
+
+def _write_note(made: Any, key: Any, path: Path) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from proctor._files import written_whole
+    from proctor.ledger._note import origin, signed_checkpoint, verifier_key
+
+    with written_whole(path) as partial:
+        partial.write_text(signed_checkpoint(made, key), encoding="utf-8")
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    typer.echo(f"wrote a C2SP signed checkpoint to {path}; its verifier key: {verifier_key(origin(made), public)}", err=True)
 
 
 @ledger_app.command("keygen")

@@ -315,3 +315,30 @@ def test_the_ledger_says_what_isolated_each_verdict_and_audit_flags_an_unisolate
     assert {v["id"] for v in starts[0]["verifiers"]} >= {"tests", "properties", "smt", "hack_scan"}
     audited = proctor("audit", str(book))
     assert audited.returncode == 0 and "1 isolated, 0 unisolated" in audited.stdout and "UNISOLATED: 1 verdict" in audited.stdout
+
+
+def test_a_c2sp_checkpoint_is_a_signed_note_transparency_log_tooling_reads(verified_ledger, tmp_path):
+    import base64
+    import re
+
+    from proctor.ledger._note import verify
+
+    proctor("ledger", "keygen", str(tmp_path / "key.pem"))
+    note = tmp_path / "checkpoint.note"
+    done = proctor(
+        "ledger", "checkpoint", str(verified_ledger), "--key", str(tmp_path / "key.pem"), "--export", str(note), "--format", "c2sp"
+    )
+    assert done.returncode == 0, done.stderr
+    vkey = re.search(r"verifier key: (\S+)", done.stderr).group(1)
+    made = json.loads(done.stdout)
+    origin, size, root = verify(note.read_text(), vkey).splitlines()  # exactly the three lines of c2sp.org/tlog-checkpoint
+    assert origin == vkey.split("+")[0] == f"proctor.ledger/{made['ledger']}"
+    assert int(size) == made["size"] and base64.b64decode(root).hex() == made["root"]
+    assert note.read_text().count("\n\n") == 1 and note.read_text().splitlines()[-1].startswith(f"\u2014 {origin} ")
+
+
+def test_a_c2sp_checkpoint_needs_a_key_and_a_file(verified_ledger, tmp_path):
+    done = proctor("ledger", "checkpoint", str(verified_ledger), "--format", "c2sp", "--export", str(tmp_path / "c.note"))
+    assert done.returncode == 2 and "give --export FILE and --key KEY" in done.stderr and "Traceback" not in done.stderr
+    done = proctor("ledger", "checkpoint", str(verified_ledger), "--format", "xml")
+    assert done.returncode == 2 and "--format must be json or c2sp" in done.stderr
