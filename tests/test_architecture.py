@@ -14,6 +14,7 @@ LAYERS = {
     "errors": 0,
     "_syntax": 0,
     "_files": 0,
+    "_cluster": 0,
     "_display": 0,
     "sandboxes": 1,
     "ledger": 1,

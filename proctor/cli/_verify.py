@@ -7,7 +7,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,9 @@ def verify(
     unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP, metavar=""),
     ledger: Path = typer.Option(None, "--ledger", help="Record the task, candidate, every verdict and the decision in this ledger."),
     key: Path = typer.Option(None, "--key", help=KEY_HELP),
+    ray: str = typer.Option(
+        None, "--ray", help="Batch mode: verify on a Ray cluster (an address, auto, or local for one started here)."
+    ),
 ) -> None:
     """Judge a candidate with independent verifiers; exit 0 accepted, 1 rejected, 2 bad input, 3 unavailable.
 
@@ -57,8 +60,12 @@ def verify(
     if samples is not None:
         if task or candidate:
             raise InputError("--samples takes the tasks from --tasks; give no TASK or CANDIDATE with it")
-        _batch(samples, tasks, out, workers, _ks(ks), names, sandbox, unsafe_local, partial(_recording, ledger, key))
+        if ray is not None and unsafe_local:
+            raise InputError("--ray verifies in each worker's own isolated sandbox; --unsafe-local cannot go with it")
+        _batch(samples, tasks, out, workers, _ks(ks), names, sandbox, unsafe_local, partial(_recording, ledger, key), ray)
         return
+    if ray is not None:
+        raise InputError("--ray is for batch mode (--samples FILE)")
     if not task or candidate is None:
         raise InputError("give TASK and CANDIDATE (or --samples FILE); see proctor verify --help")
     _single(task, candidate, as_json, names, sandbox, unsafe_local, partial(_recording, ledger, key))
@@ -184,11 +191,12 @@ def _batch(
     backend: str | None,
     unsafe_local: bool,
     recording: Callable[[dict[str, Any]], AbstractContextManager[Record]],
+    ray: str | None = None,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from proctor.tasks import resolve_tasks
-    from proctor.verifiers._batch import pass_at_k, read_samples, result_line, verify_samples, write_jsonl
+    from proctor.verifiers._batch import pass_at_k, read_samples, result_line, verify_samples, verify_samples_on_ray, write_jsonl
 
     tasks = resolve_tasks(tasks_ref)
     samples = read_samples(path, tasks)
@@ -198,11 +206,15 @@ def _batch(
     config = {"command": "verify --samples", "samples": str(path), "tasks": tasks_ref, "verifiers": names}
     with (
         recording(config) as record,
-        open_sandbox(backend, unsafe_local) as box,
+        nullcontext() if ray else open_sandbox(backend, unsafe_local) as box,
         Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar,
     ):
         progress = bar.add_task("verify", total=len(samples))
-        for sample, proposal, verdict in verify_samples(samples, tasks, lambda task: _pipeline(task, names, box), workers):
+        if box is None:
+            results = verify_samples_on_ray(samples, tasks, names, ray or "", backend)
+        else:
+            results = verify_samples(samples, tasks, partial(_pipeline, names=names, box=box), workers)
+        for sample, proposal, verdict in results:
             record(tasks[sample.task_id], proposal, verdict)
             lines.append(result_line(sample, verdict))
             outcomes.append((sample.task_id, verdict.passed))

@@ -10,7 +10,6 @@ chain starts from ``Profile.after`` of what round r accepted, read back from tho
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import tempfile
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from proctor._cluster import ray_submit
 from proctor.errors import InputError
 from proctor.ledger import Event, Ledger
 from proctor.loop import Budget, Loop, Profile, Proposer, SimulatedProposer, make_proposer
@@ -190,7 +190,7 @@ def _engine(workers: int | None, ray: str | None) -> Iterator[tuple[Submit, str 
     shares = (ray is None and count > 1) or ray == "local"
     with tempfile.TemporaryDirectory(prefix="proctor-verdicts-") if shares else nullcontext() as verdicts:
         if ray is not None:
-            with _ray(ray) as submit:
+            with ray_submit(ray, execute) as submit:
                 yield submit, verdicts
             return
         with _pool(count) as submit:
@@ -218,27 +218,6 @@ def _pool(count: int) -> Iterator[Submit]:
 def _ignore_interrupts() -> None:
     """Workers leave Ctrl-C to the driver, which stops them; finished runs are already in the ledger."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-@contextmanager
-def _ray(address: str) -> Iterator[Submit]:
-    try:
-        import ray
-    except ImportError:
-        raise InputError("--ray needs Ray: pip install 'proctor[ray]'") from None
-    options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
-    options.update({"include_dashboard": False} if address == "local" else {"address": address})
-    try:
-        ray.init(**options)
-    except ConnectionError as exc:
-        from proctor.errors import UnavailableError
-
-        raise UnavailableError(f"cannot reach the Ray cluster at {address}: {exc}") from None
-    try:
-        remote = ray.remote(num_cpus=1, max_retries=0)(execute)
-        yield lambda unit: remote.remote(unit).future()
-    finally:
-        ray.shutdown()
 
 
 # -- the worker side -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -78,6 +79,38 @@ def verify_samples(
         futures = [pool.submit(one, s) for s in samples]
         for future in futures:
             yield future.result()
+
+
+def verify_samples_on_ray(
+    samples: list[Sample], tasks: dict[str, Task], names: list[str] | None, address: str, backend: str | None = None
+) -> Iterator[tuple[Sample, Proposal, Verdict]]:
+    """``verify_samples`` on a Ray cluster: each sample a Ray task, verified on its worker in a sandbox of that
+    worker's own (``backend``, by default the machine's) by ``names`` as a cascade (default: the task's pipeline)."""
+    from proctor._cluster import ray_submit
+
+    proposals = [Proposal(task_id=s.task_id, code=s.code(tasks[s.task_id]), proposer="samples") for s in samples]
+    with ray_submit(address, verify_on_worker) as submit:
+        futures = [submit((tasks[p.task_id], p, names, backend)) for p in proposals]
+        for sample, proposal, future in zip(samples, proposals, futures, strict=True):
+            yield sample, proposal, future.result()
+
+
+_WORKER_SANDBOXES: dict[str | None, Any] = {}
+_WORKER_LOCK = threading.Lock()
+
+
+def verify_on_worker(job: tuple[Task, Proposal, list[str] | None, str | None]) -> Verdict:
+    """One verification in a worker process, in the sandbox it keeps for its life."""
+    from proctor.sandboxes import get_sandbox
+    from proctor.verifiers._pipeline import default_pipeline, named_pipeline
+
+    task, proposal, names, backend = job
+    with _WORKER_LOCK:
+        if backend not in _WORKER_SANDBOXES:
+            _WORKER_SANDBOXES[backend] = get_sandbox(backend)
+        box = _WORKER_SANDBOXES[backend]
+    pipeline = named_pipeline(names, box) if names else default_pipeline(task, box)
+    return pipeline.verify(task, proposal)
 
 
 def pass_at_k(results: Iterable[tuple[str, bool]], ks: Iterable[int]) -> dict[str, float]:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
-import socket
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -67,46 +63,6 @@ def test_a_ledger_holding_another_version_of_the_suite_is_refused(tmp_path, pool
     changed = SUITE.model_copy(update={"cycles": 3})
     with pytest.raises(InputError, match="another version of suite 'rounds'"):
         run_suite(changed, copy, workers=1)
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def ray_cluster(tmp_path_factory):
-    """A real local Ray cluster (head node, 2 CPUs), started for these tests and stopped after."""
-    ray = shutil.which("ray")
-    if ray is None:
-        pytest.skip("Ray is in the dev extra; install proctor[dev] (.ci/run does)")
-    port = _free_port()
-    temp = tmp_path_factory.mktemp("ray")
-    # Token authentication with this cluster's own token: a token left in ~/.ray by another
-    # cluster must not be the one the cluster or this client picks.
-    token = temp / "auth_token"
-    token.write_text(secrets.token_hex(32))
-    saved = {name: os.environ.get(name) for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH")}
-    os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
-    start = [
-        ray,
-        "start",
-        "--head",
-        "--num-cpus",
-        "2",
-        "--port",
-        str(port),
-        "--include-dashboard=false",
-        "--disable-usage-stats",
-    ]
-    subprocess.run(start, check=True, capture_output=True, timeout=120)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
-        for name, value in saved.items():
-            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
 
 
 def test_a_suite_gives_the_same_results_on_a_ray_cluster(tmp_path, pooled, ray_cluster):
