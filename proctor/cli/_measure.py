@@ -35,8 +35,9 @@ def measure(
     For each task with a reference solution: mutants of it (comparison, arithmetic, constant,
     bound, branch, statement, negation, and/or, min/max and return edits), whose truth a
     differential check settles (mutants it cannot tell apart are "possibly equivalent" and not
-    counted); rewrites of it (renamed locals, flipped comparisons, an extracted helper), each a
-    false reject if refused; and the known reward hacks, adapted to the task. Exit status 0.
+    counted); rewrites of it (renamed locals, flipped comparisons, an extracted helper, a loop as
+    a comprehension and back, independent assignments reordered), each a false reject if refused;
+    and the known reward hacks, adapted to the task. Exit status 0.
     """
     from proctor.measure import PIPELINE
     from proctor.measure import measure as run_measure
