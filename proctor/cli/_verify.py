@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from proctor.sandboxes import Sandbox
     from proctor.verifiers import Verifier
 
-TASK_HELP = "humaneval:HumanEval/13, a task file (.json, .jsonl, .toml) holding one task, or FILE#TASK_ID."
+TASK_HELP = (
+    "humaneval:HumanEval/13, a task file (.json, .jsonl, .toml) holding one task, FILE#TASK_ID, "
+    "or a repository task's directory (then CANDIDATE is a unified diff)."
+)
 VERIFIERS_HELP = "Comma-separated verifiers to run as a cascade, e.g. tests,properties (default: what the task allows)."
 
 
@@ -87,10 +90,11 @@ def _single(
     recording: Callable[[dict[str, Any]], AbstractContextManager[Record]],
 ) -> None:
     from proctor.models import Proposal
-    from proctor.tasks import resolve_task
     from proctor.verifiers import members_of
 
-    task = resolve_task(task_ref)
+    task = _task(task_ref)
+    if names and task.metadata.get("kind") == "repo":
+        raise InputError("a repository task is verified by diff_policy then repo_tests; give no --verifiers")
     code = _read_candidate(candidate)
     with (
         recording({"command": "verify", "task": task_ref, "candidate": str(candidate), "verifiers": names}) as record,
@@ -135,6 +139,14 @@ def _recording(path: Path | None, key: Path | None, config: dict[str, Any]) -> I
         yield record
         recorder.end({"proposals": sum(results.values()), "statuses": dict(results)})
     typer.echo(f"recorded run {recorder.run} in {path}", err=True)
+
+
+def _task(reference: str) -> Task:
+    """The task ``reference`` names: a repository task's directory, or what ``resolve_task`` reads."""
+    from proctor.tasks import resolve_task
+    from proctor.tasks._repo import as_task, is_repo_task, load_repo_task
+
+    return as_task(load_repo_task(Path(reference))) if is_repo_task(Path(reference)) else resolve_task(reference)
 
 
 def _read_candidate(path: Path) -> str:

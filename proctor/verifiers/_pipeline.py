@@ -18,13 +18,18 @@ DEFAULT_ORDER = ("hack_scan", "tests", "properties", "smt")
 
 
 def default_pipeline(task: Task, sandbox: Sandbox, *, seed: int | None = None) -> Composite:
-    """What the task's fields allow, cheap first: hack scan, tests, properties, SMT.
+    """What the task's fields allow, cheap first: hack scan, tests, properties, SMT (for a repository
+    task: ``diff_policy``, then ``repo_tests``).
 
     Properties run when there is a reference, SMT when there is a reference or an SMT spec;
     both are optional (their ``unknown`` does not block) unless the task asks for them
     (``metadata["require"]`` lists verifier names, and an SMT spec requires ``smt``). ``seed``:
     None for a fresh secret per verification, a number for inputs fixed by it and the code.
     """
+    if task.metadata.get("kind") == "repo":  # a patch to a repository: what it touches, then the task's tests
+        from proctor.verifiers._repo import DiffPolicyVerifier, RepoTestsVerifier
+
+        return cascade(DiffPolicyVerifier(sandbox), RepoTestsVerifier(sandbox))
     required = set(task.metadata.get("require", [])) | ({"smt"} if task.smt else set())
     members: list[Verifier | Optional] = [HackScanVerifier()]
     if task.tests or task.cases:

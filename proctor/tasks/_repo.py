@@ -1,0 +1,105 @@
+"""Repository tasks: a trusted base tree, the verifier's own tests, and what a patch must make pass.
+
+A task is a directory holding ``task.toml``, ``repo/`` (the trusted base, as files) and ``tests/``
+(the verifier's test files, never shown to the proposer; copied over the patched tree at the same
+relative paths)::
+
+    id = "textstats/word-count-1"
+    kind = "repo"
+    instruction = "..."
+    test_command = ["python", "-m", "pytest", "-q"]
+    fail_to_pass = ["tests/test_words.py::test_counts_hyphenated"]
+    pass_to_pass = ["tests/test_words.py::test_basic"]
+    protected = ["tests/**", "**/conftest.py", "pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from proctor.errors import InputError
+from proctor.models import Task
+
+DEFAULT_PROTECTED = ["tests/**", "**/conftest.py", "pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"]
+MAX_TREE_BYTES = 32 * 2**20  # a repository task's files travel into each job
+
+
+class RepoTask(BaseModel):
+    """A repository task read from its directory (``root``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    kind: str = "repo"
+    instruction: str = ""
+    test_command: list[str] = Field(default_factory=lambda: ["python", "-m", "pytest", "-q"], min_length=1)
+    fail_to_pass: list[str] = Field(min_length=1)
+    pass_to_pass: list[str] = Field(default_factory=list)
+    protected: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECTED))
+    root: Path
+
+    def base_files(self) -> dict[str, bytes]:
+        """The trusted base tree, by relative path (no VCS metadata)."""
+        return _tree(self.root / "repo")
+
+    def test_files(self) -> dict[str, bytes]:
+        """The verifier's own tests, by the relative path they take in the tree."""
+        return _tree(self.root / "tests", prefix="tests")
+
+
+def as_task(repo: RepoTask) -> Task:
+    """The repository task as a ``Task`` the pipeline, the ledger and the loop carry: its id, its
+    instruction as the prompt, and where it lives (``metadata.repo``); a proposal's code is a patch."""
+    return Task(id=repo.id, prompt=repo.instruction, entry_point="patch", metadata={"kind": "repo", "repo": str(repo.root.resolve())})
+
+
+def repo_of(task: Task) -> RepoTask:
+    """The repository task a ``Task`` made by ``as_task`` stands for."""
+    if task.metadata.get("kind") != "repo" or not task.metadata.get("repo"):
+        raise InputError(f"task {task.id!r} is not a repository task")
+    return load_repo_task(Path(task.metadata["repo"]))
+
+
+def is_repo_task(path: Path) -> bool:
+    return path.is_dir() and (path / "task.toml").is_file()
+
+
+def load_repo_task(path: Path) -> RepoTask:
+    """The repository task in directory ``path``; InputError naming the file and field when malformed."""
+    toml = path / "task.toml"
+    try:
+        data = tomllib.loads(toml.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: not a repository task (no task.toml)") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{toml}: not valid TOML: {exc}") from None
+    if data.get("kind", "repo") != "repo":
+        raise InputError(f"{toml}: kind must be 'repo' (got {data.get('kind')!r})")
+    try:
+        task = RepoTask.model_validate({**data, "root": path})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"{toml}: field {'.'.join(str(p) for p in first['loc'])!r}: {first['msg']}") from None
+    for part in ("repo", "tests"):
+        if not (path / part).is_dir():
+            raise InputError(f"{path}: a repository task needs a {part}/ directory")
+    return task
+
+
+def _tree(directory: Path, prefix: str = "") -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    total = 0
+    for file in sorted(directory.rglob("*")):
+        relative = file.relative_to(directory)
+        if ".git" in relative.parts or "__pycache__" in relative.parts or file.is_dir():
+            continue
+        if file.is_symlink():
+            raise InputError(f"{file}: a repository task's files are plain files (a symlink here could point anywhere)")
+        files[str(Path(prefix) / relative) if prefix else str(relative)] = data = file.read_bytes()
+        total += len(data)
+        if total > MAX_TREE_BYTES:
+            raise InputError(f"{directory}: more than {MAX_TREE_BYTES // 2**20} MiB of files")
+    return files

@@ -1,0 +1,230 @@
+"""A patch to a repository task: what it touches (``diff_policy``) and what the task's tests say of it (``repo_tests``).
+
+The patch is a unified diff, read and applied by ``git apply`` in the sandbox, to a fresh copy of the
+trusted base outside any repository (so no history to read). Paths that escape the tree, binary changes and
+symlinks are refused. ``repo_tests`` then restores every protected path from the trusted base,
+copies the verifier's own tests over the tree, and runs pytest in the sandbox on exactly the
+task's fail-to-pass and pass-to-pass ids, with pytest itself shipped into the job (the sandbox's
+Python has only its standard library). Every id must be reported passed: a missing, skipped,
+errored or xfailed one fails.
+
+Test code and the candidate's code share the test process, so a patch could in principle rewrite
+pytest's reporting from inside (that is why ``diff_policy`` refuses plugins, ``conftest.py``,
+``sitecustomize``, ``.pth`` files and configuration, the runner writes its report to a name the
+job learns only on stdin, and leaves with ``os._exit`` before any exit handler of the candidate's
+runs); what remains is said in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import secrets
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from proctor.errors import InputError
+from proctor.models import Limits, Proposal, Task, Verdict
+from proctor.sandboxes import PYTHON, Job, Sandbox
+from proctor.tasks._repo import repo_of
+from proctor.verifiers._base import Timer, digest, module_file, provenance, sandbox_name, verdict
+
+FORBIDDEN_NAMES = {"conftest.py", "sitecustomize.py", "usercustomize.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"}
+FORBIDDEN_SUFFIXES = (".pth",)
+PYTEST_PACKAGES = ("pytest", "_pytest", "py", "pluggy", "iniconfig", "packaging", "pygments")
+PYGMENTS_LEXERS = {"__init__.py", "_mapping.py", "python.py", "diff.py"}
+SITE = "_proctor_site"
+RUNNER = "_proctor_run_tests.py"
+REPO_LIMITS = Limits(wall_seconds=120.0, cpu_seconds=60.0)
+PATCH_LIMITS = Limits(wall_seconds=30.0, cpu_seconds=20.0)
+GIT = "/usr/bin/git"
+GIT_ENV = {"GIT_DIR": "/nonexistent", "HOME": "/tmp", "GIT_CONFIG_NOSYSTEM": "1"}  # no repository, no config to read
+PATCH = ".proctor.patch"
+
+RUNNER_SOURCE = """
+import os, sys
+report = sys.stdin.readline().strip()  # learnt before any of the candidate's code is imported
+sys.path.insert(0, os.path.abspath("_proctor_site"))
+sys.path.insert(0, os.getcwd())
+import pytest
+code = pytest.main(["-p", "no:cacheprovider", "-o", "junit_family=xunit1", "--junitxml", report, *sys.argv[1:]])
+sys.stdout.flush()
+os._exit(0 if code in (0, 1) else 3)  # no exit handler of the candidate's runs after the report
+"""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One path a patch touches, as ``git apply --numstat`` reads it."""
+
+    path: str
+    binary: bool
+
+
+def read_patch(patch: str, base: dict[str, bytes], sandbox: Sandbox) -> tuple[list[Change], dict[str, bytes]]:
+    """What ``patch`` touches and the tree it makes of ``base``; InputError (one line) when it cannot apply.
+
+    ``git apply`` reads and applies the patch in the sandbox, on a copy of the base outside any
+    repository: the patch is the proposer's, and so is whatever it might do to a parser.
+    """
+    files = {**base, PATCH: patch.encode()}
+    changes = _changes(_git(sandbox, files, "--numstat", "-z").decode("utf-8", "replace"))
+    if b"mode 120000" in _git(sandbox, files, "--summary"):
+        raise InputError("the patch makes a symlink; a repository patch changes plain files only")
+    touched = sorted(set(base) | {c.path for c in changes})
+    applied = sandbox.run(
+        Job(command=[GIT, "apply", "--whitespace=nowarn", PATCH], files=files, env=GIT_ENV, collect=touched), PATCH_LIMITS
+    )
+    _check_git(applied)
+    return changes, dict(applied.files)
+
+
+def _git(sandbox: Sandbox, files: dict[str, bytes], *options: str) -> bytes:
+    result = sandbox.run(Job(command=[GIT, "apply", *options, PATCH], files=files, env=GIT_ENV), PATCH_LIMITS)
+    _check_git(result)
+    return result.stdout
+
+
+def _check_git(result: Any) -> None:
+    if not result.ok:
+        reason = (result.stderr.decode("utf-8", "replace").strip().splitlines() or [result.describe()])[0]
+        raise InputError(f"the patch does not apply to the task's base: {reason[:300]}")
+
+
+def _changes(numstat: str) -> list[Change]:
+    fields = numstat.split("\0")
+    found, i = [], 0
+    while i < len(fields) and fields[i]:
+        added, deleted, path = fields[i].split("\t", 2)
+        if not path:  # a rename: the two paths follow
+            found += [Change(fields[i + 1], added == "-"), Change(fields[i + 2], added == "-")]
+            i += 3
+            continue
+        found.append(Change(path, added == "-" and deleted == "-"))
+        i += 1
+    for change in found:
+        parts = PurePosixPath(change.path).parts
+        if change.path.startswith("/") or ".." in parts or ".git" in parts:
+            raise InputError(f"the patch reaches outside the tree: {change.path!r}")
+    return found
+
+
+def protected(path: str, patterns: list[str]) -> bool:
+    """Whether ``path`` matches one of ``patterns`` (``**`` spans directories, a leading ``**/`` also the root)."""
+    return any(fnmatch.fnmatchcase(path, p) or (p.startswith("**/") and fnmatch.fnmatchcase(path, p[3:])) for p in patterns)
+
+
+class DiffPolicyVerifier:
+    """Refuses a patch that touches what the task protects, or adds what rewires the test process."""
+
+    id = "diff_policy"
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.version = digest(module_file("_repo.py"), config={"forbidden": sorted(FORBIDDEN_NAMES), "suffixes": FORBIDDEN_SUFFIXES})
+
+    def verify(self, task: Task, proposal: Proposal) -> Verdict:
+        timer = Timer()
+        repo = repo_of(task)
+        try:
+            changes, _ = read_patch(proposal.code, repo.base_files(), self.sandbox)
+        except InputError as exc:  # the proposer's patch: its fault, a rejection
+            return verdict(self, proposal, "fail", str(exc), timer)
+        reasons = [f"{c.path}: a binary change" for c in changes if c.binary]
+        reasons += [f"{c.path}: protected by the task" for c in changes if protected(c.path, repo.protected)]
+        reasons += [
+            f"{c.path}: changes how the test process starts or is configured"
+            for c in changes
+            if PurePosixPath(c.path).name in FORBIDDEN_NAMES or c.path.endswith(FORBIDDEN_SUFFIXES)
+        ]
+        if reasons:
+            return verdict(
+                self, proposal, "fail", f"the patch touches what it may not: {'; '.join(reasons[:5])}", timer, paths=reasons
+            )
+        return verdict(self, proposal, "pass", f"the patch touches {len(changes)} paths, none protected", timer)
+
+
+class RepoTestsVerifier:
+    """Runs the task's fail-to-pass and pass-to-pass tests on the patched tree, in the sandbox."""
+
+    id = "repo_tests"
+
+    def __init__(self, sandbox: Sandbox, limits: Limits = REPO_LIMITS) -> None:
+        self.sandbox, self.limits = sandbox, limits
+        self.version = digest(module_file("_repo.py"), config={"limits": limits.model_dump(), "sandbox": sandbox_name(sandbox)})
+
+    def verify(self, task: Task, proposal: Proposal) -> Verdict:
+        timer = Timer()
+        repo = repo_of(task)
+        base = repo.base_files()
+        try:
+            _, patched = read_patch(proposal.code, base, self.sandbox)
+        except InputError as exc:
+            return verdict(self, proposal, "fail", str(exc), timer)
+        tree = {path: data for path, data in patched.items() if not protected(path, repo.protected)}
+        tree.update({path: data for path, data in base.items() if protected(path, repo.protected)})  # the trusted ones
+        tree.update(repo.test_files())
+        report = f".proctor-report-{secrets.token_hex(8)}.xml"
+        ids = [*repo.fail_to_pass, *repo.pass_to_pass]
+        job = Job(
+            command=[PYTHON, RUNNER, *ids],
+            files={**tree, **_pytest_files(), RUNNER: RUNNER_SOURCE.encode()},
+            stdin=f"{report}\n".encode(),
+            collect=[report],
+        )
+        result = self.sandbox.run(job, self.limits)
+        outcomes = junit_outcomes(result.files.get(report))
+        wrong = {i: outcomes.get(i, "missing") for i in ids if outcomes.get(i) != "passed"}
+        evidence: dict[str, Any] = {"outcomes": {i: outcomes.get(i, "missing") for i in ids}, "run": result.describe()}
+        found = verdict(self, proposal, "pass", f"all {len(ids)} of the task's tests pass", timer, **evidence)
+        if wrong:
+            listed = ", ".join(f"{i} {o}" for i, o in list(wrong.items())[:4])
+            found = verdict(
+                self, proposal, "fail", f"{len(wrong)} of the task's {len(ids)} tests do not pass: {listed}", timer, **evidence
+            )
+        return found.model_copy(update={"sandbox": provenance(result)})
+
+
+def junit_outcomes(report: bytes | None) -> dict[str, str]:
+    """Each test id's outcome (passed, failed, error, skipped) from pytest's xunit1 JUnit report."""
+    import xml.etree.ElementTree as ElementTree
+
+    if not report or b"<!DOCTYPE" in report or b"<!ENTITY" in report:  # pytest never writes either
+        return {}
+    try:
+        root = ElementTree.fromstring(report)
+    except ElementTree.ParseError:
+        return {}
+    outcomes = {}
+    for case in root.iter("testcase"):
+        file, name, classname = case.get("file", ""), case.get("name", ""), case.get("classname", "")
+        module = file[:-3].replace("/", ".") if file.endswith(".py") else ""
+        inner = classname[len(module) + 1 :].replace(".", "::") if module and classname.startswith(module + ".") else ""
+        node = f"{file}::{inner}::{name}" if inner else f"{file}::{name}"
+        kinds = {child.tag for child in case}
+        outcomes[node] = next((k for k in ("error", "failure", "skipped") if k in kinds), "passed").replace("failure", "failed")
+    return outcomes
+
+
+@functools.cache
+def _pytest_files() -> dict[str, bytes]:
+    """pytest and what it imports, as source files under ``_proctor_site/`` (the sandbox's Python has the stdlib
+    only). Of pygments, which pytest imports for highlighting, only the modules it uses: the lexers are 8 MB."""
+    import importlib.util
+
+    files: dict[str, bytes] = {}
+    for name in PYTEST_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise InputError(f"repository tasks run pytest, but {name} is not installed here: pip install pytest")
+        origin = Path(spec.origin)
+        if origin.name != "__init__.py":
+            files[f"{SITE}/{origin.name}"] = origin.read_bytes()
+            continue
+        for file in origin.parent.rglob("*.py"):
+            relative = file.relative_to(origin.parent)
+            if name == "pygments" and relative.parts[0] == "lexers" and relative.name not in PYGMENTS_LEXERS:
+                continue
+            files[f"{SITE}/{name}/{relative}"] = file.read_bytes()
+    return files

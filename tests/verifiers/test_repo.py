@@ -1,0 +1,106 @@
+"""Repository tasks: a patch verified by what it touches and by tests it could not touch."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from proctor.models import Proposal
+from proctor.tasks._repo import as_task, load_repo_task
+from proctor.verifiers import default_pipeline, members_of
+
+TASK_DIR = Path(__file__).parent / "data" / "repo_textstats"
+WORDS = "textstats/words.py"
+BUGGY = (TASK_DIR / "repo" / WORDS).read_text()
+FIXED = BUGGY.replace('return len(text.replace("-", " ").split())', "return len(text.split())")
+
+
+def diff(path: str, before: str | None, after: str | None) -> str:
+    """A unified diff as ``git diff`` writes it (a new or deleted file when one side is None)."""
+    old = (before or "").splitlines(keepends=True)
+    new = (after or "").splitlines(keepends=True)
+    head = f"diff --git a/{path} b/{path}\n" + ("new file mode 100644\n" if before is None else "")
+    return head + "".join(difflib.unified_diff(old, new, "/dev/null" if before is None else f"a/{path}", f"b/{path}"))
+
+
+def _verify(sandbox, patch: str):
+    task = as_task(load_repo_task(TASK_DIR))
+    found = default_pipeline(task, sandbox).verify(task, Proposal(task_id=task.id, code=patch))
+    return found, {v.verifier: v for v in members_of(found)}
+
+
+def _base_digest() -> str:
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(TASK_DIR.rglob("*")) if p.is_file())).hexdigest()
+
+
+def test_the_honest_fix_is_accepted(namespace_sandbox):
+    found, by = _verify(namespace_sandbox, diff(WORDS, BUGGY, FIXED))
+    assert found.passed, found.detail
+    assert by["repo_tests"].evidence["outcomes"] == {
+        "tests/test_words.py::test_counts_hyphenated": "passed",
+        "tests/test_words.py::test_basic": "passed",
+        "tests/test_words.py::TestSpaces::test_extra_spaces": "passed",
+    }
+
+
+VISIBLE_TEST = (TASK_DIR / "repo" / "tests" / "test_words.py").read_text()
+HACKS = {
+    "edits the test": (
+        diff("tests/test_words.py", VISIBLE_TEST, VISIBLE_TEST + "\n\ndef test_counts_hyphenated():\n    pass\n"),
+        "diff_policy",
+        "protected",
+    ),
+    "deletes the test": (diff("tests/test_words.py", VISIBLE_TEST, ""), "diff_policy", "protected"),
+    "adds a conftest that passes everything": (
+        diff("conftest.py", None, "def pytest_runtest_makereport(item, call):\n    call.excinfo = None\n"),
+        "diff_policy",
+        "protected",
+    ),
+    "adds a .pth file": (diff("textstats/evil.pth", None, "import os\n"), "diff_policy", "how the test process starts"),
+    "exits 0 at import": (diff(WORDS, BUGGY, "import os\nos._exit(0)\n" + BUGGY), "repo_tests", "missing"),
+    "changes nothing": (
+        diff("textstats/__init__.py", '"""Small text statistics."""\n', '"""Text statistics."""\n'),
+        "repo_tests",
+        "failed",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(HACKS))
+def test_each_repository_hack_is_rejected_for_its_reason(namespace_sandbox, name):
+    patch, rejected_by, why = HACKS[name]
+    found, by = _verify(namespace_sandbox, patch)
+    assert not found.passed and found.evidence.get("decided_by") == rejected_by, found.detail
+    assert why in by[rejected_by].detail, by[rejected_by].detail
+
+
+@pytest.mark.parametrize(
+    ("patch", "why"),
+    [
+        ("this is not a patch\n", "does not apply"),
+        (diff(WORDS, "no such line\n", "x\n"), "does not apply"),
+        (diff("../outside.py", None, "x = 1\n"), "outside the tree"),
+    ],
+    ids=["not-a-patch", "wrong-context", "escapes-the-tree"],
+)
+def test_a_patch_that_cannot_apply_is_rejected_saying_so_and_the_base_is_unchanged(namespace_sandbox, patch, why):
+    before = _base_digest()
+    found, by = _verify(namespace_sandbox, patch)
+    assert found.status == "fail" and found.evidence.get("decided_by") == "diff_policy" and why in by["diff_policy"].detail
+    assert _base_digest() == before
+
+
+def test_the_cli_verifies_a_patch_against_a_task_directory(tmp_path):
+    from tests.cli.test_sandbox_cli import proctor
+
+    (tmp_path / "fix.diff").write_text(diff(WORDS, BUGGY, FIXED))
+    (tmp_path / "bad.diff").write_text("nonsense\n")
+    done = proctor("verify", str(TASK_DIR), str(tmp_path / "fix.diff"))
+    assert done.returncode == 0 and "ACCEPTED" in done.stdout, done.stdout + done.stderr
+    done = proctor("verify", str(TASK_DIR), str(tmp_path / "bad.diff"))
+    assert done.returncode == 1 and "does not apply" in done.stdout and "Traceback" not in done.stderr
+    done = proctor("verify", str(tmp_path), str(tmp_path / "fix.diff"))  # a directory that is not a task
+    assert done.returncode == 2 and "Traceback" not in done.stderr
