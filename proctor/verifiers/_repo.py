@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -115,6 +116,27 @@ def protected(path: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(path, p) or (p.startswith("**/") and fnmatch.fnmatchcase(path, p[3:])) for p in patterns)
 
 
+REACHES = re.compile(
+    r"\b(_pytest|pytest|unittest|sys\.modules|builtins|__builtins__|__import__|importlib|os\._exit|sys\.exit|atexit"
+    r"|sys\.stdin|junit|_getframe|settrace|setprofile|gc\.get_objects|get_referrers|inspect\.stack|ctypes)\b"
+)
+"""What library code has no business with, and code that rewrites a test run from inside needs: the test
+framework, the import machinery, the process's exit, its stdin (where the report's name arrives), other frames."""
+
+
+def reaches_into_the_test_process(patch: str) -> list[tuple[str, str]]:
+    """(path, what) for each line the patch adds to a Python file outside the tests that names something in
+    ``REACHES``: a static check (renamed or built-up names slip past it; see docs/architecture.md)."""
+    found: list[tuple[str, str]] = []
+    path = ""
+    for line in patch.splitlines():
+        if line.startswith("+++ "):
+            path = line[4:].strip().removeprefix("b/")
+        elif line.startswith("+") and path.endswith(".py") and not path.startswith("tests/"):
+            found += [(path, f"library code reaching into the test process ({m.group(0)})") for m in REACHES.finditer(line[1:])]
+    return found[:10]
+
+
 class DiffPolicyVerifier:
     """Refuses a patch that touches what the task protects, or adds what rewires the test process."""
 
@@ -138,10 +160,10 @@ class DiffPolicyVerifier:
             for c in changes
             if PurePosixPath(c.path).name in FORBIDDEN_NAMES or c.path.endswith(FORBIDDEN_SUFFIXES)
         ]
+        reasons += [f"{path}: {why}" for path, why in reaches_into_the_test_process(proposal.code)]
         if reasons:
-            return verdict(
-                self, proposal, "fail", f"the patch touches what it may not: {'; '.join(reasons[:5])}", timer, paths=reasons
-            )
+            detail = f"the patch touches what it may not: {'; '.join(reasons[:5])}"
+            return verdict(self, proposal, "fail", detail, timer, paths=reasons)
         return verdict(self, proposal, "pass", f"the patch touches {len(changes)} paths, none protected", timer)
 
 
