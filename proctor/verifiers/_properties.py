@@ -2,7 +2,8 @@
 
 Inputs grow from the inputs the task's own tests pass (``_inputs``: probes, mutants of them and
 fresh values of their shapes over wider ranges, with edge values), drawn by Python's generator from
-the verification's seed and asked in batches; a counterexample is made smaller greedily. A task
+the verification's seed (the reference answers them in batches, the candidate one at a time); a
+counterexample is made smaller greedily. A task
 may instead give Hypothesis strategies (``properties.strategies``: one expression per argument,
 e.g. ``"st.integers(0, 100)"``), or only type hints: then Hypothesis draws and shrinks, one input
 at a time. Inputs the tests already used are not counted: the verdict reports how many new inputs
