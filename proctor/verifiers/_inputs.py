@@ -240,7 +240,8 @@ _EDGE_INTS = _edge_ints()
 
 def floats_like(values: list[float]) -> Draw:
     """Floats over a range wider than the tests', integral floats among them, and the usual edges."""
-    smallest, largest = min(values), max(values)
+    finite = [v for v in values if math.isfinite(v)] or [0.0]  # an infinity or NaN the tests pass bounds nothing
+    smallest, largest = min(finite), max(finite)
     low = min(2 * smallest, smallest - 10) if smallest < 0 else 0.0
     high = max(2 * largest, largest + 10)
     shape = Shape.of(values)

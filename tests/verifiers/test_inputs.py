@@ -43,3 +43,8 @@ def test_every_smaller_input_is_smaller():
     found = smaller_inputs(args)
     assert found and all(size(other) < size(args) for other in found)
     assert (0, "hello", [5, -3, 8], {"k": 2.5}) in found and (12, "", [5, -3, 8], {"k": 2.5}) in found
+
+
+def test_infinities_and_nan_in_the_tests_do_not_break_drawing():
+    chosen, sampler = random.Random(0), Sampler([(float("inf"),), (float("nan"),), (2.5,)])
+    assert all(type(sampler.draw(chosen)[0]) is float for _ in range(200))
