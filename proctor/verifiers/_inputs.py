@@ -353,7 +353,8 @@ def _mutation(value: Any, others: list[Any], fresh: Draw, chosen: random.Random)
         squared = value if abs(value) >= 1000 else value * value
         return chosen.choice((value - 1, value + 1, value * 2, value // 2, value + 2, value - 2, -value, squared))
     if kind is float:
-        return chosen.choice((value + 1, value - 1, value * 2, value / 2, float(round(value)), -value))
+        rounded = float(round(value)) if math.isfinite(value) else value
+        return chosen.choice((value + 1, value - 1, value * 2, value / 2, rounded, -value))
     same = [o for o in others if type(o) is kind] or [value]
     if kind is str:
         if " " in value and chosen.random() < 0.5:  # words: edit whole words as well as characters
