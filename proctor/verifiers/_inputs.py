@@ -417,7 +417,7 @@ def simpler(value: Any) -> list[Any]:
     if kind is int:
         return list(dict.fromkeys((0, 1, int(value / 2), value - 1 if value > 0 else value + 1)))
     if kind is float:
-        return list(dict.fromkeys((0.0, 1.0, float(int(value)), value / 2)))
+        return list(dict.fromkeys((0.0, 1.0, float(int(value)), value / 2) if math.isfinite(value) else (0.0, 1.0)))
     if kind is dict:
         return [{}] + [{k: v for k, v in value.items() if k != key} for key in list(value)[:SHRINK_ITEMS]]
     if kind not in (str, list, tuple, set, frozenset):

@@ -48,3 +48,4 @@ def test_every_smaller_input_is_smaller():
 def test_infinities_and_nan_in_the_tests_do_not_break_drawing():
     chosen, sampler = random.Random(0), Sampler([(float("inf"),), (float("nan"),), (2.5,)])
     assert all(type(sampler.draw(chosen)[0]) is float for _ in range(200))
+    assert simpler(float("inf")) == [0.0, 1.0] and simpler(float("nan")) == [0.0, 1.0]
