@@ -239,7 +239,7 @@ def _pytest_files() -> dict[str, bytes]:
     for name in PYTEST_PACKAGES:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
-            raise InputError(f"repository tasks run pytest, but {name} is not installed here: pip install pytest")
+            raise InputError(f"repository tasks run pytest, but {name} is not installed here: pip install 'proctor[repo]'")
         origin = Path(spec.origin)
         if origin.name != "__init__.py":
             files[f"{SITE}/{origin.name}"] = origin.read_bytes()
