@@ -31,27 +31,31 @@ from proctor.sandboxes import PYTHON, Job, Sandbox
 from proctor.tasks._repo import repo_of
 from proctor.verifiers._base import Timer, digest, module_file, provenance, sandbox_name, verdict
 
-FORBIDDEN_NAMES = {"conftest.py", "sitecustomize.py", "usercustomize.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"}
+FORBIDDEN_NAMES = {"conftest.py", "sitecustomize.py", "usercustomize.py", "setup.py", "setup.cfg", "pyproject.toml", "tox.ini"}
+FORBIDDEN_NAMES |= {"pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml"}  # every file pytest 9 reads its configuration from
+FORBIDDEN_DIRECTORIES = (".dist-info", ".egg-info")  # installed-package metadata: entry points pytest would load as plugins
 FORBIDDEN_SUFFIXES = (".pth",)
 PYTEST_PACKAGES = ("pytest", "_pytest", "py", "pluggy", "iniconfig", "packaging", "pygments")
 PYGMENTS_LEXERS = {"__init__.py", "_mapping.py", "python.py", "diff.py"}
 SITE = "_proctor_site"
 RUNNER = "_proctor_run_tests.py"
 REPO_LIMITS = Limits(wall_seconds=120.0, cpu_seconds=60.0)
-PATCH_LIMITS = Limits(wall_seconds=30.0, cpu_seconds=20.0)
+PATCH_LIMITS = Limits(wall_seconds=30.0, cpu_seconds=20.0, file_size_bytes=32 * 2**20, disk_bytes=256 * 2**20, output_bytes=32 * 2**20)
 GIT = "/usr/bin/git"
 GIT_ENV = {"GIT_DIR": "/nonexistent", "HOME": "/tmp", "GIT_CONFIG_NOSYSTEM": "1"}  # no repository, no config to read
 PATCH = ".proctor.patch"
 
 RUNNER_SOURCE = """
 import os, sys
+exit, flush = os._exit, sys.stdout.flush  # held before any of the candidate's code can replace them
 report = sys.stdin.readline().strip()  # learnt before any of the candidate's code is imported
-sys.path.insert(0, os.path.abspath("_proctor_site"))
-sys.path.insert(0, os.getcwd())
+tree = os.getcwd()
+sys.path[:] = [os.path.join(tree, "_proctor_site")] + [p for p in sys.path if p not in (tree, "")] + [tree]
 import pytest
-code = pytest.main(["-p", "no:cacheprovider", "-o", "junit_family=xunit1", "--junitxml", report, *sys.argv[1:]])
-sys.stdout.flush()
-os._exit(0 if code in (0, 1) else 3)  # no exit handler of the candidate's runs after the report
+code = pytest.main(["-p", "no:cacheprovider", "-o", "junit_family=xunit1", "--import-mode=importlib",
+                    "--junitxml", report, *sys.argv[1:]])
+flush()
+exit(0 if code in (0, 1) else 3)  # no exit handler of the candidate's runs after the report
 """
 
 
@@ -71,13 +75,17 @@ def read_patch(patch: str, base: dict[str, bytes], sandbox: Sandbox) -> tuple[li
     """
     files = {**base, PATCH: patch.encode()}
     changes = _changes(_git(sandbox, files, "--numstat", "-z").decode("utf-8", "replace"))
-    if b"mode 120000" in _git(sandbox, files, "--summary"):
+    summary = _git(sandbox, files, "--summary").decode("utf-8", "replace")
+    if "mode 120000" in summary:
         raise InputError("the patch makes a symlink; a repository patch changes plain files only")
-    touched = sorted(set(base) | {c.path for c in changes})
-    applied = sandbox.run(
-        Job(command=[GIT, "apply", "--whitespace=nowarn", PATCH], files=files, env=GIT_ENV, collect=touched), PATCH_LIMITS
-    )
+    deleted = {line.split(" ", 3)[3] for line in summary.splitlines() if line.startswith(" delete mode ")}
+    expected = (set(base) | {c.path for c in changes}) - deleted
+    job = Job(command=[GIT, "apply", "--whitespace=nowarn", PATCH], files=files, env=GIT_ENV, collect=sorted(expected))
+    applied = sandbox.run(job, PATCH_LIMITS)
     _check_git(applied)
+    lost = sorted(expected - set(applied.files))
+    if lost:  # a file past the job's limits is not brought back: never test a tree with a hole in it
+        raise InputError(f"the patched tree could not be read back whole (too large?): {', '.join(lost[:3])}")
     return changes, dict(applied.files)
 
 
@@ -125,15 +133,16 @@ framework, the import machinery, the process's exit, its stdin (where the report
 
 
 def reaches_into_the_test_process(patch: str) -> list[tuple[str, str]]:
-    """(path, what) for each line the patch adds to a Python file outside the tests that names something in
-    ``REACHES``: a static check (renamed or built-up names slip past it; see docs/architecture.md)."""
+    """(path, what) for each line the patch adds outside the tests (code or data a module could ``exec``) that
+    names something in ``REACHES``: a static check (names built at run time slip past it; docs/architecture.md)."""
     found: list[tuple[str, str]] = []
-    path = ""
+    path, previous = "", ""
     for line in patch.splitlines():
-        if line.startswith("+++ "):
+        if line.startswith("+++ ") and previous.startswith("--- "):  # a file's header, never a hunk's added line
             path = line[4:].strip().removeprefix("b/")
-        elif line.startswith("+") and path.endswith(".py") and not path.startswith("tests/"):
-            found += [(path, f"library code reaching into the test process ({m.group(0)})") for m in REACHES.finditer(line[1:])]
+        elif line.startswith("+") and not path.startswith("tests/"):
+            found += [(path, f"code reaching into the test process ({m.group(0)})") for m in REACHES.finditer(line[1:])]
+        previous = line
     return found[:10]
 
 
@@ -158,7 +167,9 @@ class DiffPolicyVerifier:
         reasons += [
             f"{c.path}: changes how the test process starts or is configured"
             for c in changes
-            if PurePosixPath(c.path).name in FORBIDDEN_NAMES or c.path.endswith(FORBIDDEN_SUFFIXES)
+            if PurePosixPath(c.path).name in FORBIDDEN_NAMES
+            or c.path.endswith(FORBIDDEN_SUFFIXES)
+            or any(part.endswith(FORBIDDEN_DIRECTORIES) for part in PurePosixPath(c.path).parts)
         ]
         reasons += [f"{path}: {why}" for path, why in reaches_into_the_test_process(proposal.code)]
         if reasons:
@@ -193,6 +204,7 @@ class RepoTestsVerifier:
             command=[PYTHON, RUNNER, *ids],
             files={**tree, **_pytest_files(), RUNNER: RUNNER_SOURCE.encode()},
             stdin=f"{report}\n".encode(),
+            env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},  # no plugin from an entry point anywhere in the tree
             collect=[report],
         )
         result = self.sandbox.run(job, self.limits)
