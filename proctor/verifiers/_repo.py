@@ -140,10 +140,41 @@ def reaches_into_the_test_process(patch: str) -> list[tuple[str, str]]:
     for line in patch.splitlines():
         if line.startswith("+++ ") and previous.startswith("--- "):  # a file's header, never a hunk's added line
             path = line[4:].strip().removeprefix("b/")
-        elif line.startswith("+") and not path.startswith("tests/"):
+        elif line.startswith("+") and not path.startswith("tests/") and not line[1:].lstrip().startswith("#"):  # not a comment line
             found += [(path, f"code reaching into the test process ({m.group(0)})") for m in REACHES.finditer(line[1:])]
         previous = line
     return found[:10]
+
+
+def new_signs_of_gaming(base: dict[str, bytes], patched: dict[str, bytes]) -> list[tuple[str, str]]:
+    """``hack_scan``'s strong signs (exits, tracers, frames, objects equal to anything, rebound builtins) that
+    the patch adds to a Python file outside the tests: the same rule as for a function, over every changed file."""
+    from collections import Counter
+
+    found: list[tuple[str, str]] = []
+    for path, data in sorted(patched.items()):
+        if not path.endswith(".py") or path.startswith("tests/") or data == base.get(path):
+            continue
+        after = _strong_signs(data)
+        if after is None:
+            found.append((path, "not valid Python"))
+            continue
+        added = Counter(after) - Counter(_strong_signs(base.get(path, b"")) or [])
+        found += [(path, sign) for sign in added]
+    return found[:10]
+
+
+def _strong_signs(source: bytes) -> list[str] | None:
+    from proctor._syntax import parse_python
+    from proctor.verifiers._hack_scan import scan
+
+    try:
+        tree = parse_python(source.decode("utf-8"))
+    except (SyntaxError, ValueError, UnicodeDecodeError):
+        return None
+    return [
+        s["sign"].split(": ", 1)[-1] if s["sign"].startswith("line") else s["sign"] for s in scan(tree) if s["strength"] == "strong"
+    ]
 
 
 class DiffPolicyVerifier:
@@ -158,8 +189,9 @@ class DiffPolicyVerifier:
     def verify(self, task: Task, proposal: Proposal) -> Verdict:
         timer = Timer()
         repo = repo_of(task)
+        base = repo.base_files()
         try:
-            changes, _ = read_patch(proposal.code, repo.base_files(), self.sandbox)
+            changes, patched = read_patch(proposal.code, base, self.sandbox)
         except InputError as exc:  # the proposer's patch: its fault, a rejection
             return verdict(self, proposal, "fail", str(exc), timer)
         reasons = [f"{c.path}: a binary change" for c in changes if c.binary]
@@ -172,6 +204,7 @@ class DiffPolicyVerifier:
             or any(part.endswith(FORBIDDEN_DIRECTORIES) for part in PurePosixPath(c.path).parts)
         ]
         reasons += [f"{path}: {why}" for path, why in reaches_into_the_test_process(proposal.code)]
+        reasons += [f"{path}: {why}" for path, why in new_signs_of_gaming(base, patched)]
         if reasons:
             detail = f"the patch touches what it may not: {'; '.join(reasons[:5])}"
             return verdict(self, proposal, "fail", detail, timer, paths=reasons)
