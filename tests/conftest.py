@@ -13,6 +13,8 @@ import pytest
 
 from proctor.sandboxes._namespace import NamespaceSandbox
 
+collect_ignore_glob = ["verifiers/data/*"]  # repository tasks' own tests are data here, run only inside a sandbox
+
 
 @pytest.fixture(scope="session")
 def namespace_sandbox() -> Iterator[NamespaceSandbox]:
