@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from proctor.errors import InputError
+from proctor.errors import InputError, UnavailableError
 from proctor.models import Limits, Proposal, Task, Verdict
 from proctor.sandboxes import PYTHON, Job, Sandbox
 from proctor.tasks._repo import repo_of
@@ -73,6 +73,8 @@ def read_patch(patch: str, base: dict[str, bytes], sandbox: Sandbox) -> tuple[li
     ``git apply`` reads and applies the patch in the sandbox, on a copy of the base outside any
     repository: the patch is the proposer's, and so is whatever it might do to a parser.
     """
+    if not Path(GIT).exists():
+        raise UnavailableError(f"repository tasks apply patches with git, and {GIT} is missing: apt-get install git")
     files = {**base, PATCH: patch.encode()}
     changes = _changes(_git(sandbox, files, "--numstat", "-z").decode("utf-8", "replace"))
     summary = _git(sandbox, files, "--summary").decode("utf-8", "replace")
