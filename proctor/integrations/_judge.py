@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -41,6 +42,7 @@ class Judge:
         sandbox: where candidates run (default: ``get_sandbox()``, started on first use; ``close`` ends it).
         workers: verifications at once.
         proposer: the name proposals are recorded under.
+        ray: a Ray cluster's address (or ``auto``, ``local``) to verify on instead of this machine's threads.
     """
 
     def __init__(
@@ -52,11 +54,14 @@ class Judge:
         sandbox: Sandbox | None = None,
         workers: int = 4,
         proposer: str = "model",
+        ray: str | None = None,
     ) -> None:
         self._tasks, self.verifiers, self.workers, self.proposer = tasks, list(verifiers or []), max(1, workers), proposer
         self._ledger_path, self._sandbox, self._owns_sandbox = ledger, sandbox, sandbox is None
         self._recorder: Any = None
         self._lock = threading.Lock()
+        self.ray, self._stack = ray, contextlib.ExitStack()
+        self._submit: Any = None
 
     def task(self, ref: TaskRef) -> Task:
         """The task ``ref`` names; InputError, naming it, when there is none."""
@@ -81,11 +86,27 @@ class Judge:
             Proposal(task_id=task.id, code=extract_code(text, task), proposer=self.proposer, metadata={"output": text})
             for task, (_, text) in zip(tasks, items, strict=True)
         ]
-        box = self.sandbox()
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="proctor-judge") as pool:
-            verdicts = list(pool.map(lambda pair: self._pipeline(pair[0], box).verify(*pair), zip(tasks, proposals, strict=True)))
+        if self.ray is not None:  # each verification a Ray task, in its worker's own sandbox
+            submit = self._ray_submit()
+            futures = [submit((task, proposal, self.verifiers or None, None)) for task, proposal in zip(tasks, proposals, strict=True)]
+            verdicts = [future.result() for future in futures]
+        else:
+            box = self.sandbox()
+            with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="proctor-judge") as pool:
+                pairs = zip(tasks, proposals, strict=True)
+                verdicts = list(pool.map(lambda pair: self._pipeline(pair[0], box).verify(*pair), pairs))
         self._record(tasks, proposals, verdicts)
         return [Judged(p, v) for p, v in zip(proposals, verdicts, strict=True)]
+
+    def _ray_submit(self) -> Any:
+        """The cluster's submit function, connected on first use and kept until ``close``."""
+        with self._lock:
+            if self._submit is None:
+                from proctor._cluster import ray_submit
+                from proctor.verifiers._batch import verify_on_worker
+
+                self._submit = self._stack.enter_context(ray_submit(self.ray or "", verify_on_worker))
+            return self._submit
 
     def sandbox(self) -> Sandbox:
         with self._lock:
@@ -102,6 +123,8 @@ class Judge:
                 self._recorder.end({"command": "judge"})
                 self._recorder.ledger.close()
                 self._recorder = None
+            self._stack.close()  # the Ray connection, if there was one
+            self._submit = None
             if self._owns_sandbox and self._sandbox is not None:
                 self._sandbox.close()
                 self._sandbox = None

@@ -30,9 +30,13 @@ def reward_function(
     sandbox: Sandbox | None = None,
     workers: int = 4,
     task_column: str = "task_id",
+    ray: str | None = None,
 ) -> RewardFunction:
-    """A reward function for TRL; its ``judge`` (``.judge.close()`` ends the ledger's run and the sandbox)."""
-    judge = Judge(tasks, verifiers, ledger, sandbox=sandbox, workers=workers, proposer="trl")
+    """A reward function for TRL; its ``judge`` (``.judge.close()`` ends the ledger's run and the sandbox).
+
+    ``ray``: a Ray cluster's address to verify each batch on (each completion a Ray task, in its worker's sandbox).
+    """
+    judge = Judge(tasks, verifiers, ledger, sandbox=sandbox, workers=workers, proposer="trl", ray=ray)
 
     def proctor(prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **columns: Any) -> list[float | None]:
         refs = columns.get(task_column)

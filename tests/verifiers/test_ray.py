@@ -39,3 +39,17 @@ def test_ray_is_for_batch_mode_and_isolated_sandboxes_only(tmp_path):
     (tmp_path / "s.jsonl").write_text('{"task_id": "HumanEval/2", "completion": "    return 0.0\\n"}\n')
     done = proctor("verify", "--samples", str(tmp_path / "s.jsonl"), "--ray", "local", "--unsafe-local")
     assert done.returncode == 2 and "--unsafe-local cannot go with it" in done.stderr
+
+
+def test_the_trl_reward_on_a_ray_cluster_gives_the_rewards_threads_give(namespace_sandbox, ray_cluster):
+    from proctor.integrations.trl import reward_function
+    from tests.integrations.test_rewards import HACK, RIGHT, WRONG
+
+    columns = {"prompts": ["p"] * 3, "completions": [RIGHT, WRONG, HACK], "task_id": ["HumanEval/2"] * 3}
+    on_threads = reward_function(sandbox=namespace_sandbox)(**columns)
+    remote = reward_function(ray=ray_cluster)
+    try:
+        assert remote(**columns) == on_threads == [1.0, 0.0, 0.0]
+        assert remote(**columns) == on_threads  # a second batch on the same connection
+    finally:
+        remote.judge.close()
