@@ -39,7 +39,10 @@ def verify(
     verifiers: str = typer.Option(None, "--verifiers", help=VERIFIERS_HELP),
     samples: Path = typer.Option(None, "--samples", help="Batch mode: a JSONL file of {task_id, completion | solution}."),
     tasks: str = typer.Option(
-        "humaneval", "--tasks", help="Batch mode: where the samples' tasks come from (humaneval or a task file)."
+        "humaneval",
+        "--tasks",
+        help="Batch mode: where the samples' tasks come from (humaneval, a task file, or a directory of repository tasks, "
+        "for SWE-bench-style predictions: instance_id, model_patch).",
     ),
     out: Path = typer.Option(
         None, "--out", help="Batch mode: write one result line per sample here (default: SAMPLES_results.jsonl)."

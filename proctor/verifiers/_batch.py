@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from proctor.errors import InputError
 from proctor.models import Proposal, Task, Verdict
@@ -19,13 +19,22 @@ from proctor.verifiers._base import Verifier
 
 
 class Sample(BaseModel):
-    """One line of a samples file: ``completion`` continues the task's prompt; ``solution`` is full code."""
+    """One line of a samples file: ``completion`` continues the task's prompt; ``solution`` is full code (or,
+    for a repository task, the patch). SWE-bench's predictions (``instance_id``, ``model_patch``) read as samples."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     task_id: str
     completion: str | None = None
     solution: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_swe_bench(cls, data: Any) -> Any:
+        """A SWE-bench prediction (``instance_id``, ``model_patch``) is a sample whose solution is the patch."""
+        if isinstance(data, dict) and "instance_id" in data and "task_id" not in data:
+            return {"task_id": data["instance_id"], "solution": data.get("model_patch") or ""}
+        return data
 
     def code(self, task: Task) -> str:
         return self.solution if self.solution is not None else task.prompt + (self.completion or "")

@@ -121,3 +121,22 @@ def test_the_cli_verifies_a_patch_against_a_task_directory(tmp_path):
     assert done.returncode == 1 and "does not apply" in done.stdout and "Traceback" not in done.stderr
     done = proctor("verify", str(tmp_path), str(tmp_path / "fix.diff"))  # a directory that is not a task
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_swe_bench_predictions_are_verified_against_a_directory_of_repository_tasks(tmp_path):
+    import json
+
+    from tests.cli.test_sandbox_cli import proctor
+
+    task_id = load_repo_task(TASK_DIR).id
+    predictions = [
+        {"instance_id": task_id, "model_name_or_path": "honest", "model_patch": diff(WORDS, BUGGY, FIXED)},
+        {"instance_id": task_id, "model_name_or_path": "hacker", "model_patch": HACKS["edits the test"][0]},
+        {"instance_id": task_id, "model_name_or_path": "empty", "model_patch": ""},
+    ]
+    path = tmp_path / "preds.jsonl"
+    path.write_text("\n".join(json.dumps(p) for p in predictions) + "\n")
+    done = proctor("verify", "--samples", str(path), "--tasks", str(TASK_DIR.parent), "--k", "1")
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in (tmp_path / "preds.jsonl_results.jsonl").read_text().splitlines()]
+    assert [r["passed"] for r in results] == [True, False, False] and abs(json.loads(done.stdout)["pass@1"] - 1 / 3) < 1e-9
