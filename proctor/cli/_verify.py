@@ -93,9 +93,10 @@ def _single(
     recording: Callable[[dict[str, Any]], AbstractContextManager[Record]],
 ) -> None:
     from proctor.models import Proposal
+    from proctor.tasks import resolve_task
     from proctor.verifiers import members_of
 
-    task = _task(task_ref)
+    task = resolve_task(task_ref)
     if names and task.metadata.get("kind") == "repo":
         raise InputError("a repository task is verified by diff_policy then repo_tests; give no --verifiers")
     code = _read_candidate(candidate)
@@ -142,14 +143,6 @@ def _recording(path: Path | None, key: Path | None, config: dict[str, Any]) -> I
         yield record
         recorder.end({"proposals": sum(results.values()), "statuses": dict(results)})
     typer.echo(f"recorded run {recorder.run} in {path}", err=True)
-
-
-def _task(reference: str) -> Task:
-    """The task ``reference`` names: a repository task's directory, or what ``resolve_task`` reads."""
-    from proctor.tasks import resolve_task
-    from proctor.tasks._repo import as_task, is_repo_task, load_repo_task
-
-    return as_task(load_repo_task(Path(reference))) if is_repo_task(Path(reference)) else resolve_task(reference)
 
 
 def _read_candidate(path: Path) -> str:

@@ -65,17 +65,13 @@ class Judge:
 
     def task(self, ref: TaskRef) -> Task:
         """The task ``ref`` names; InputError, naming it, when there is none."""
-        if isinstance(ref, Task):
-            return ref
-        if isinstance(ref, Mapping) or (isinstance(ref, str) and ref.lstrip().startswith("{")):
-            try:
-                return Task.model_validate(ref) if isinstance(ref, Mapping) else Task.model_validate_json(ref)
-            except ValueError as exc:
-                raise InputError(f"not a proctor task: {str(exc).splitlines()[0]}") from None
-        tasks = self._known_tasks()
-        if ref not in tasks:
-            raise InputError(f"unknown task {str(ref)[:80]!r}: give a task id the judge knows, or the task itself as a dict")
-        return tasks[ref]
+        given = task_given(ref)
+        if given is not None:
+            return given
+        name, tasks = str(ref), self._known_tasks()
+        if name not in tasks:
+            raise InputError(f"unknown task {name[:80]!r}: give a task id the judge knows, or the task itself as a dict")
+        return tasks[name]
 
     def judge(self, items: Sequence[tuple[TaskRef, str]]) -> list[Judged]:
         """Verify each (task, model output) pair, ``workers`` at a time; record each when there is a ledger."""
@@ -164,6 +160,18 @@ class Judge:
         config = {"command": "judge", "verifiers": self.verifiers or "default pipeline", "proposer": self.proposer}
         self._recorder.start(config, seeds={"properties": "secret per verification (each verdict records its own)"})
         return self._recorder
+
+
+def task_given(ref: TaskRef) -> Task | None:
+    """The task ``ref`` holds itself (a Task, or one as a dict or JSON text), or None for a task id to look up."""
+    if isinstance(ref, Task):
+        return ref
+    if isinstance(ref, Mapping) or (isinstance(ref, str) and ref.lstrip().startswith("{")):
+        try:
+            return Task.model_validate(ref) if isinstance(ref, Mapping) else Task.model_validate_json(ref)
+        except ValueError as exc:
+            raise InputError(f"not a proctor task: {str(exc).splitlines()[0]}") from None
+    return None
 
 
 def completion_text(completion: Any) -> str:

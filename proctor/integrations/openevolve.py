@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from proctor.integrations._judge import Judge, Judged, TaskRef
+from proctor.integrations._judge import Judge, Judged, TaskRef, task_given
 from proctor.models import Task
 from proctor.sandboxes import Sandbox
 
@@ -55,11 +55,9 @@ class Evaluation:
 
 def _resolve(task: TaskRef) -> Task:
     """The one task ``task`` names: a Task, a dict or JSON of one, or a reference (``humaneval:HumanEval/2``, ``FILE#ID``)."""
-    if isinstance(task, str) and not task.lstrip().startswith("{"):
-        from proctor.tasks import resolve_task
+    from proctor.tasks import resolve_task
 
-        return resolve_task(task)
-    return Judge(tasks={}).task(task)
+    return task_given(task) or resolve_task(str(task))
 
 
 def _read(program_path: str) -> str:

@@ -28,6 +28,7 @@ milliseconds on the same regimes. A counterexample is made smaller by ``smaller_
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
@@ -205,7 +206,7 @@ def integers_like(values: list[int]) -> Draw:
     """Edge values and a range wider than the tests' (twice as far), negatives only where the tests have some."""
     low, high = _int_bounds(values)
     edges = sorted(
-        {e for e in (*_EDGE_INTS, *values, low, high) if low <= e <= high}
+        {e for e in (*_edge_ints(), *values, low, high) if low <= e <= high}
         | {v + d for v in values for d in (-1, 1) if low <= v + d <= high}
     )
     return lambda chosen: chosen.choice(edges) if chosen.random() < 0.5 else chosen.randint(low, high)
@@ -219,23 +220,24 @@ def _int_bounds(values: list[int]) -> tuple[int, int]:
     return low, high
 
 
-PSEUDOPRIMES = tuple(n for n in range(3, 9000, 2) if pow(2, n - 1, n) == 1 and any(n % d == 0 for d in range(3, math.isqrt(n) + 1, 2)))
-"""The composites below 9,000 a Fermat test to base 2 calls prime (341, 561, …; 561, 1105, 1729 and others to
-every base; 2047, 3277 and others also for Miller-Rabin to base 2): a primality shortcut is wrong exactly there."""
+@functools.cache
+def pseudoprimes() -> tuple[int, ...]:
+    """The composites below 9,000 a Fermat test to base 2 calls prime (341, 561, …; 561, 1105, 1729 and others to
+    every base; 2047, 3277 and others also for Miller-Rabin to base 2): a primality shortcut is wrong exactly there."""
+    return tuple(n for n in range(3, 9000, 2) if pow(2, n - 1, n) == 1 and any(n % d == 0 for d in range(3, math.isqrt(n) + 1, 2)))
 
 
+@functools.cache
 def _edge_ints() -> tuple[int, ...]:
+    """Made on first use, not at import (a few milliseconds every command would pay)."""
     primes = [n for n in range(2, 200) if all(n % d for d in range(2, math.isqrt(n) + 1))]
     squares = [k * k for k in range(2, 60)]
     powers = [2**k for k in range(0, 31)]
     products = [p * q for p, q in itertools.pairwise(primes[8:])]  # no factor below 23
     mersennes = [2**k - 1 for k in range(2, 32)]
-    edges = {0, 1, 2, 3, *primes, *powers, *products, *mersennes, *PSEUDOPRIMES}
+    edges = {0, 1, 2, 3, *primes, *powers, *products, *mersennes, *pseudoprimes()}
     edges |= {s + d for s in squares for d in (-1, 0, 1)}
     return tuple(sorted(edges | {-e for e in edges}))
-
-
-_EDGE_INTS = _edge_ints()
 
 
 def floats_like(values: list[float]) -> Draw:

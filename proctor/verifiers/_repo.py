@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import hashlib
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -89,6 +92,28 @@ def read_patch(patch: str, base: dict[str, bytes], sandbox: Sandbox) -> tuple[li
     if lost:  # a file past the job's limits is not brought back: never test a tree with a hole in it
         raise InputError(f"the patched tree could not be read back whole (too large?): {', '.join(lost[:3])}")
     return changes, dict(applied.files)
+
+
+_APPLIED: OrderedDict[tuple[str, str], tuple[list[Change], dict[str, bytes]]] = OrderedDict()
+_APPLIED_LOCK = threading.Lock()
+
+
+def applied(patch: str, base: dict[str, bytes], sandbox: Sandbox) -> tuple[list[Change], dict[str, bytes]]:
+    """``read_patch``, remembered for the last few (patch, base) pairs: ``diff_policy`` and ``repo_tests`` judge
+    one tree, applied once (three sandbox jobs) rather than once each."""
+    tree = hashlib.sha256()
+    for path, data in sorted(base.items()):
+        tree.update(f"{path}\0{len(data)}\0".encode() + data)
+    key = (hashlib.sha256(patch.encode()).hexdigest(), tree.hexdigest())
+    with _APPLIED_LOCK:
+        if key in _APPLIED:
+            return _APPLIED[key]
+    made = read_patch(patch, base, sandbox)
+    with _APPLIED_LOCK:
+        _APPLIED[key] = made
+        while len(_APPLIED) > 8:
+            _APPLIED.popitem(last=False)
+    return made
 
 
 def _git(sandbox: Sandbox, files: dict[str, bytes], *options: str) -> bytes:
@@ -193,7 +218,7 @@ class DiffPolicyVerifier:
         repo = repo_of(task)
         base = repo.base_files()
         try:
-            changes, patched = read_patch(proposal.code, base, self.sandbox)
+            changes, patched = applied(proposal.code, base, self.sandbox)
         except InputError as exc:  # the proposer's patch: its fault, a rejection
             return verdict(self, proposal, "fail", str(exc), timer)
         reasons = [f"{c.path}: a binary change" for c in changes if c.binary]
@@ -227,7 +252,7 @@ class RepoTestsVerifier:
         repo = repo_of(task)
         base = repo.base_files()
         try:
-            _, patched = read_patch(proposal.code, base, self.sandbox)
+            _, patched = applied(proposal.code, base, self.sandbox)
         except InputError as exc:
             return verdict(self, proposal, "fail", str(exc), timer)
         tree = {path: data for path, data in patched.items() if not protected(path, repo.protected)}
