@@ -99,6 +99,10 @@ class Side:
         assert self.remote is not None, "ready() first"
         return self.remote.call(name, args, {}, timeout)
 
+    def answer(self, name: str, args: tuple[Any, ...], timeout: float) -> Answer:
+        assert self.remote is not None, "ready() first"
+        return self.remote.answer(name, args, timeout)
+
     def call_each(self, name: str, batch: list[tuple[Any, ...]], timeout: float) -> Answers:
         assert self.remote is not None, "ready() first"
         return self.remote.call_each(name, batch, timeout)
@@ -162,22 +166,11 @@ class Sides:
         expected = self._reference_answers([args for args in inputs if self.spec.admits(args) and not self.too_costly(args)])
         for args, want, reference_seconds in expected:
             self._load_candidate()
-            self._judge_one(args, want, reference_seconds, self._candidate_answer(args, reference_seconds))
+            self._judge_one(
+                args, want, reference_seconds, self.candidate.answer(self.name, args, self.allowance.seconds(reference_seconds))
+            )
             agreed(args)
         return len(expected)
-
-    def _candidate_answer(self, args: tuple[Any, ...], reference_seconds: float) -> Answer:
-        started = time.perf_counter()
-        try:
-            answer = Answer(value=self.candidate.call(self.name, args, self.allowance.seconds(reference_seconds)))
-        except Fatal as fatal:
-            answer = Answer(fatal=fatal)
-        except UnavailableError:
-            raise  # the sandbox broke: nobody's answer
-        except Exception as exc:  # noqa: BLE001  (any exception from the candidate is a wrong answer)
-            answer = Answer(raised=exc)
-        answer.seconds = time.perf_counter() - started
-        return answer
 
     def _reference_answers(self, inputs: list[tuple[Any, ...]]) -> list[tuple[tuple[Any, ...], Any, float]]:
         """The reference's answer and time on each input it answers; one it raises on or cannot answer in

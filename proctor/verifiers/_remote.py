@@ -19,7 +19,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -214,15 +214,15 @@ class Remote:
             if read < len(batch) and self.fatal is None:
                 self.fatal = Fatal("the driver stopped reading a batch's answers; the process is not asked again")
 
+    def answer(self, name: str, args: tuple[Any, ...], timeout: float) -> Answer:
+        """``call``, its outcome an ``Answer`` (timed by the driver) rather than a value or an exception."""
+        started = time.perf_counter()
+        answer = _outcome(lambda: self.call(name, args, {}, timeout))
+        answer.seconds = time.perf_counter() - started
+        return answer
+
     def _answer(self, name: str, timeout: float) -> Answer:
-        try:
-            return Answer(value=self._unpack(name, self._receive(f"call {self.calls}", timeout)))
-        except Fatal as fatal:
-            return Answer(fatal=fatal)
-        except Exception as exc:
-            if not getattr(exc, "from_candidate", False):
-                raise  # the sandbox itself broke (UnavailableError): nobody's answer
-            return Answer(raised=exc)  # what the call raised, rebuilt by raised_exception
+        return _outcome(lambda: self._unpack(name, self._receive(f"call {self.calls}", timeout)))
 
     def _unpack(self, name: str, reply: dict[str, Any]) -> Any:
         if "value" in reply:
@@ -277,6 +277,19 @@ class Remote:
         if self._failure is not None:
             raise self._failure
         return self.result
+
+
+def _outcome(call: Callable[[], Any]) -> Answer:
+    """What ``call`` gave: its value, what the called code raised, or what ended the conversation. Anything else
+    (the sandbox itself broke: UnavailableError) is raised, nobody's answer."""
+    try:
+        return Answer(value=call())
+    except Fatal as fatal:
+        return Answer(fatal=fatal)
+    except Exception as exc:
+        if not getattr(exc, "from_candidate", False):
+            raise
+        return Answer(raised=exc)  # rebuilt by raised_exception
 
 
 def _has_nan(value: Any) -> bool:
