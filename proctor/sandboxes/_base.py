@@ -106,8 +106,9 @@ class ExecResult(BaseModel):
 
 
 OPEN_FILES = 256
-"""A job's open files, on every backend: each socket can hold buffers its memory cgroup is not charged
-for, so their number is what bounds that memory (256 pairs' buffers: tens of MiB, not gigabytes)."""
+"""A job's open files, on every backend. Socket queues are charged to the job's memory cgroup (the
+``socket-buffers-pinned`` attack checks it on each backend); this bounds what a kernel that did not
+charge them would let a job pin, and the descriptors a job can send in flight."""
 
 
 class Availability(NamedTuple):

@@ -1,4 +1,4 @@
-"""Per-job cgroups (v1 ``memory``, ``pids``, ``cpuacct``, and ``cpu`` where mounted), created and read by the launcher.
+"""Per-job cgroups (v1 ``memory``, ``pids``, ``cpuacct``; ``cpu`` and ``freezer`` where mounted), created and read by the launcher.
 
 Limits enforced here hold for the job's whole process tree, whatever uid its processes run as,
 which rlimits cannot do (``RLIMIT_NPROC`` is per host uid and ignored for root; ``RLIMIT_AS``
@@ -20,9 +20,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 CONTROLLERS = ("memory", "pids", "cpuacct")
-OPTIONAL = ("cpu",)  # the CPU quota: used where mounted, never a reason to refuse a job
+# Used where mounted, never a reason to refuse a job: ``cpu`` for the CPU quota, ``freezer`` so that
+# kill_all signals only processes that cannot exit meanwhile (a pid freed between reading and
+# signalling could be reused by someone else's process).
+OPTIONAL = ("cpu", "freezer")
 PARENT = "proctor"
 CPU_CORES = 1
+FREEZE_SECONDS = 1.0  # how long kill_all waits for the freezer before signalling anyway
 _PERIOD_US = 100_000
 
 
@@ -134,18 +138,37 @@ class JobCgroup:
         return [int(p) for p in self._read("pids", "cgroup.procs").split()]
 
     def kill_all(self, timeout: float = 5.0) -> bool:
-        """SIGKILL every process left in the cgroup until it is empty; False if it never empties."""
+        """SIGKILL every process left in the cgroup until it is empty; False if it never empties.
+
+        With the freezer, the processes are frozen first: a frozen process cannot exit, so every
+        pid read is still theirs when it is signalled; they die when thawed. Without it, a pid
+        could be freed and reused between the read and the signal (cgroup v1 has no ``cgroup.kill``).
+        """
         stop = time.monotonic() + timeout
-        while pids := self.pids():
+        while self.pids():
             if time.monotonic() > stop:
                 return False
-            for pid in pids:
+            self._freeze(min(stop, time.monotonic() + FREEZE_SECONDS))
+            for pid in self.pids():  # read after freezing: none of these can exit before its signal
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+            if "freezer" in self.paths:
+                self._write("freezer", "freezer.state", "THAWED")
             time.sleep(0.001)
         return True
+
+    def _freeze(self, stop: float) -> None:
+        """Freeze the job's processes, waiting until every one is frozen or ``stop`` passes.
+
+        A process the freezer cannot stop in time (stuck in the kernel) is signalled unfrozen.
+        """
+        if "freezer" not in self.paths:
+            return
+        self._write("freezer", "freezer.state", "FROZEN")
+        while self._read("freezer", "freezer.state").strip() != "FROZEN" and time.monotonic() < stop:
+            time.sleep(0.001)
 
     def remove(self) -> None:
         for path in self.paths.values():

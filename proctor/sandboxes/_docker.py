@@ -2,7 +2,7 @@
 
 Each container: no network, a read-only root, size-capped tmpfs on /work and /tmp, memory,
 pids and CPU limits, every capability dropped, no-new-privileges, the unprivileged ``sandbox``
-user, docker-init as PID 1, no logs kept. Images are never pulled: ``proctor sandbox build``
+user, proctor's bootstrap as PID 1 (no docker-init), no logs kept. Images are never pulled: ``proctor sandbox build``
 makes one locally. With ``pool=N``, up to N containers are created and started ahead of time,
 each waiting for its one job; a container never runs a second job.
 
@@ -80,7 +80,10 @@ if pid == 0:
     except OSError as exc:
         os.write(2, f"cannot execute {spec['argv'][0]!r}: {exc.strerror}\n".encode())
     os._exit(127)
-_, status = os.waitpid(pid, 0)
+while True:  # PID 1: reap every orphan the job leaves until the job itself ends
+    ended, status = os.wait()
+    if ended == pid:
+        break
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
 try:
     os.kill(-1, signal.SIGKILL)
@@ -241,7 +244,7 @@ class _Container:
             working_dir="/work",
             network_mode="none",
             read_only=True,
-            init=True,
+            init=False,  # the bootstrap is PID 1: docker-init would run dumpable as the job's uid, its memory in reach
             labels={LABEL: instance},  # its sandbox's own: another proctor's containers are never its leftovers
             tmpfs={"/work": f"size={limits.disk_bytes},uid=1000,gid=1000,mode=0755", "/tmp": f"size={limits.disk_bytes},mode=1777"},
             shm_size=limits.disk_bytes,
@@ -423,9 +426,9 @@ def _channel_namespace() -> int | None:
 def _status(report: dict[str, Any] | None, state: dict[str, Any]) -> tuple[int | None, int | None]:
     """The job's exit status from the bootstrap's own report, which the candidate cannot write.
 
-    Without that report the container's exit code can only say the job failed: ``docker-init``
-    runs as the candidate's uid, so a candidate that reached into it could make it exit 0. No
-    report and no failing code reads as killed (SIGKILL), never as a success.
+    Without that report the container's exit code can only say the job failed: whatever ended the
+    bootstrap before it reported, an exit code of 0 is not the job's. No report and no failing code
+    reads as killed (SIGKILL), never as a success.
     """
     if report is not None and type(report.get("status")) is int:
         status = report["status"]
@@ -433,7 +436,7 @@ def _status(report: dict[str, Any] | None, state: dict[str, Any]) -> tuple[int |
             return None, os.WTERMSIG(status)
         return os.WEXITSTATUS(status), None
     code = state.get("ExitCode")
-    if type(code) is int and code > 128:  # docker-init reports death by signal N as 128 + N
+    if type(code) is int and code > 128:  # the engine reports PID 1's death by signal N as 128 + N
         return None, code - 128
     if type(code) is int and code != 0:
         return code, None

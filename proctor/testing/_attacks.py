@@ -149,6 +149,17 @@ def _few_open_files(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
     return opened <= 256, f"stopped at {opened} sockets"
 
 
+def _pinned_within_limit(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
+    """The job was stopped (memory limit or open files) before its socket queues held more than its limit."""
+    reports = [line.split() for line in result.stdout.splitlines() if line.startswith(b"pinned ")]
+    pinned = int(reports[-1][1]) if reports else 0
+    stopped = result.limit_hit == "memory" or b"stopped:" in result.stdout
+    if not reports or not stopped:
+        return False, f"the probe was not stopped by memory or open files: {result.describe()}: {result.stderr[-200:]!r}"
+    within = pinned <= ATTACK_LIMITS.memory_bytes
+    return within, f"{pinned >> 20} MiB queued in sockets, then {result.describe()}"
+
+
 def _only_own_processes(result: ExecResult, bait: HostBait) -> tuple[bool, str]:
     first = result.stdout.split(b"\n", 1)[0]
     pids = [int(p) for p in first.split()[1:]] if first.startswith(b"PIDS") else None
@@ -376,6 +387,53 @@ except OSError as exc:
     print("stopped at", 2 * len(pairs), "sockets:", exc.strerror)
 """,
         _few_open_files,
+    ),
+    Attack(
+        "socket-buffers-pinned",
+        """
+import array, socket
+# Kernel memory a job can pin in socket queues: datagrams whose senders are closed, full stream
+# pairs, and sockets sent in flight to itself (held by no open file). Aim at 4x the memory limit.
+payload = b"x" * (4 << 20)
+carrier, mouth = socket.socketpair()
+held, pinned = [], 0
+try:
+    while pinned < (1 << 30):
+        kind = (socket.SOCK_DGRAM, socket.SOCK_STREAM)[len(held) % 2]
+        inbox, sender = socket.socketpair(socket.AF_UNIX, kind)
+        sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 30)
+        sender.setblocking(False)
+        try:
+            for _ in range(64):
+                pinned += sender.send(payload)
+        except BlockingIOError:
+            pass
+        sender.close()
+        if len(held) % 3 == 2:  # in flight: only the kernel holds it now
+            mouth.sendmsg([b"."], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [inbox.fileno()]))])
+            inbox.close()
+        else:
+            held.append(inbox)
+        print("pinned", pinned, flush=True)
+except OSError as exc:
+    print("stopped:", exc.strerror, flush=True)
+""",
+        _pinned_within_limit,
+    ),
+    Attack(
+        "write-init-memory",
+        """
+# The job's PID 1 (the backend's own init) runs as the job's uid: if it were dumpable, its memory
+# would be writable through /proc, and what it reports (the exit status) could be forged.
+for name in ("mem", "environ", "maps"):
+    try:
+        with open("/proc/1/" + name, "rb") as handle:
+            handle.read(64)
+        print("CREATED a view of init's", name)
+    except OSError as exc:
+        print("refused", name, exc.errno)
+""",
+        _all_refused,
     ),
     Attack(
         "socket-ioctls",

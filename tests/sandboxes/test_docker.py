@@ -42,3 +42,27 @@ def test_an_exit_status_without_the_bootstraps_report_is_never_a_success(report,
 
 def test_the_channel_is_made_in_a_private_network_namespace(docker_sandbox):
     assert docker_sandbox.enforcement[0].endswith("channel made in a private network namespace")
+
+
+ORPHANS = """
+import os, time
+for n in range(200):  # each grandchild is orphaned to PID 1; unreaped, their zombies would fill pids.max
+    child = os.fork()
+    if child == 0:
+        if os.fork() == 0:
+            os._exit(0)
+        os._exit(0)
+    os.waitpid(child, 0)
+    time.sleep(0.002)
+print("forked", n + 1)
+"""
+
+
+def test_pid_one_is_the_bootstrap_and_reaps_the_orphans_a_job_leaves(docker_sandbox):
+    from proctor.models import Limits
+
+    result = docker_sandbox.run(Job.python(ORPHANS), Limits(wall_seconds=20, cpu_seconds=10, processes=32))
+    assert result.exit_code == 0, (result.describe(), result.stderr[-300:])
+    assert result.stdout.strip() == b"forked 200"
+    comm = docker_sandbox.run(Job.python("print(open('/proc/1/cmdline', 'rb').read().split(b'\\0')[0].decode())"))
+    assert b"python" in comm.stdout, comm.stdout  # not docker-init, which would run dumpable as the job's uid

@@ -296,3 +296,48 @@ def test_netns_per_job_none_still_means_one_per_job():
     """None used to mean "choose for me"; it must never silently mean the weaker shared namespace."""
     with NamespaceSandbox(netns_per_job=None) as sandbox:
         assert any("net per job" in e for e in sandbox.enforcement)
+
+
+CHURN = """
+import os, time
+while True:  # children exit at once, so pids are freed (and could be reused) while the launcher kills
+    if os.fork() == 0:
+        os._exit(0)
+    try:
+        os.wait()
+    except ChildProcessError:
+        pass
+"""
+
+
+@pytest.mark.skipif(not Path("/sys/fs/cgroup/freezer").is_dir(), reason="the cgroup v1 freezer is not mounted here")
+def test_kill_all_signals_only_frozen_processes_of_its_cgroup(monkeypatch):
+    """A pid freed between reading cgroup.procs and the signal could be someone else's by then."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from proctor.sandboxes import _cgroups
+
+    cgroup = _cgroups.JobCgroup(256 * 2**20, 64)
+    churn = subprocess.Popen([sys.executable, "-c", CHURN], preexec_fn=lambda: cgroup.add(os.getpid()))
+    signalled: list[tuple[int, str, bool]] = []
+    real_kill = os.kill
+
+    def watched_kill(pid: int, sig: int) -> None:
+        if sig == signal.SIGKILL:
+            state = cgroup._read("freezer", "freezer.state").strip()
+            signalled.append((pid, state, pid in cgroup.pids()))
+        real_kill(pid, sig)
+
+    try:
+        monkeypatch.setattr(_cgroups.os, "kill", watched_kill)
+        assert cgroup.kill_all()
+    finally:
+        monkeypatch.undo()
+        churn.kill()
+        churn.wait()
+        cgroup.remove()
+    assert signalled, "nothing was signalled"
+    assert all(state == "FROZEN" and member for _, state, member in signalled), signalled
