@@ -11,13 +11,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "Decision",
     "DecisionOutcome",
     "Limits",
     "Proposal",
+    "Scoring",
     "SelfReport",
     "Task",
     "TestCase",
@@ -73,11 +74,45 @@ class TestCase(_Frozen):
     expected: Any = None
 
 
+class Scoring(_Frozen):
+    """A task's objective: trusted task code that measures the candidate and returns a number.
+
+    ``code`` defines ``function(candidate)``; it runs in the verifier's process, as tests do, and
+    reaches the candidate only through the plain-data channel. A measured score must be a finite
+    number within ``[low, high]``; anything else (NaN, an infinity, a score out of range, an
+    exception) is the candidate's failure, never a score. ``goal`` says which way is better;
+    with a ``threshold``, only scores at or beyond it pass.
+    """
+
+    code: str = Field(min_length=1)
+    function: str = Field("score", min_length=1)
+    low: float = Field(allow_inf_nan=False)
+    high: float = Field(allow_inf_nan=False)
+    goal: Literal["max", "min"] = "max"
+    threshold: float | None = Field(None, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scoring:
+        if not self.low < self.high:
+            raise ValueError(f"scoring: low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+    def better(self, score: float, than: float | None) -> bool:
+        """Whether ``score`` improves on ``than`` (None: nothing to improve on yet)."""
+        return than is None or (score > than if self.goal == "max" else score < than)
+
+    def meets_threshold(self, score: float) -> bool:
+        if self.threshold is None:
+            return True
+        return score >= self.threshold if self.goal == "max" else score <= self.threshold
+
+
 class Task(_Frozen):
     """What is asked of a proposer and how its answer can be checked.
 
     ``tests`` is HumanEval-style code defining ``check(candidate)``; ``cases`` are explicit
     input/expected pairs. ``reference`` is a trusted solution for property and SMT checks.
+    ``scoring``, when given, makes it a scored task (see ``Scoring``).
     """
 
     id: str = Field(min_length=1)
@@ -88,6 +123,7 @@ class Task(_Frozen):
     reference: str | None = None
     properties: dict[str, Any] | None = None
     smt: dict[str, Any] | None = None
+    scoring: Scoring | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -115,6 +151,8 @@ class SelfReport(_Frozen):
     confidence: float = Field(ge=0.0, le=1.0)
     method: Literal["asked", "own_tests", "assumed"] = "asked"
     detail: str = ""
+    claimed_score: float | None = Field(None, allow_inf_nan=False)
+    """On a scored task, the score the proposer says its proposal reaches."""
 
 
 class Verdict(_Frozen):
@@ -134,6 +172,8 @@ class Verdict(_Frozen):
     duration_seconds: float = Field(0.0, ge=0.0)
     proposal_id: str | None = None
     sandbox: dict[str, Any] | None = None
+    score: float | None = Field(None, allow_inf_nan=False)
+    """On a scored task, the score measured (finite and in the task's range); None otherwise."""
 
     @property
     def passed(self) -> bool:

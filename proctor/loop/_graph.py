@@ -76,8 +76,10 @@ class _Nodes:
         approval: ApprovalPolicy,
         shadow: bool,
         oracle: VerifierSource | None = None,
+        best: Mapping[str, float] | None = None,
     ) -> None:
         self.proposer, self.verifier, self.recorder, self.oracle = proposer, verifier, recorder, oracle
+        self.best = dict(best or {})
         self.regime, self.budget, self.approval, self.shadow = regime, budget, approval, shadow
         self.run_config = run_settings(proposer, regime, budget, approval, shadow)
 
@@ -119,7 +121,8 @@ class _Nodes:
         spent = _spend(state, proposal)
         cycles = state.get("cycles", 0) + 1
         stop = self.budget.exhausted(spent, cycles)
-        decision = decide(self.regime, proposal, claim, verdict, stop)
+        task = _task(state)
+        decision = decide(self.regime, proposal, claim, verdict, stop, scoring=task.scoring, best=self.best.get(task.id))
         return {
             "decision": decision.model_dump(mode="json"),
             "spent": spent,
@@ -271,6 +274,7 @@ def build_graph(
     shadow: bool = True,
     checkpointer: Any = None,
     oracle: VerifierSource | None = None,
+    best: Mapping[str, float] | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """The loop for one task as a compiled LangGraph graph; add it as a node of your own graph.
 
@@ -284,12 +288,13 @@ def build_graph(
     ``Command(resume={"approved": ..., "by": ...})``. An ``oracle`` (scenarios' held-out ground
     truth) judges each proposal in the record node; its verdict goes to the ledger as an
     ``oracle_verdict`` and never into the graph's state, so nothing the loop decides can see it.
+    ``best`` maps a scored task's id to the score to beat: only an improvement on it is accepted.
     """
     from langgraph.graph import END, START, StateGraph
 
     if approval != "never" and checkpointer is None:
         raise InputError(f"approval policy {approval!r} pauses the graph, which needs a checkpointer to resume from")
-    nodes = _Nodes(proposer, verifier, recorder, regime, budget or Budget(), approval, shadow, oracle)
+    nodes = _Nodes(proposer, verifier, recorder, regime, budget or Budget(), approval, shadow, oracle, best)
     graph = StateGraph(LoopState)
     for name in ("propose", "self_check", "verify", "decide", "approve", "record"):
         graph.add_node(name, getattr(nodes, name))

@@ -6,7 +6,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from proctor.models import Decision, Proposal, SelfReport, Verdict
+from proctor.models import Decision, Proposal, Scoring, SelfReport, Verdict
 
 Regime = Literal["external", "self", "hybrid", "none"]
 REGIMES: tuple[str, ...] = get_args(Regime)
@@ -47,20 +47,42 @@ class Budget(BaseModel):
         return None
 
 
-def decide(regime: Regime, proposal: Proposal, claim: SelfReport, verdict: Verdict | None, stop: str | None) -> Decision:
+def decide(
+    regime: Regime,
+    proposal: Proposal,
+    claim: SelfReport,
+    verdict: Verdict | None,
+    stop: str | None,
+    *,
+    scoring: Scoring | None = None,
+    best: float | None = None,
+) -> Decision:
     """The decision on one proposal. ``verdict`` is the combined external verdict (None when not verified).
 
     Only ``pass`` is ever accepted by the external and hybrid regimes: ``fail``, ``unknown`` and
     ``error`` are not. ``stop`` names an exhausted budget: what is not accepted is then
-    rejected instead of retried.
+    rejected instead of retried. On a scored task (``scoring``) with a ``best`` score so far, a
+    proposal is accepted only if its score improves on it: the measured score under the external
+    and hybrid regimes, the proposer's claimed score under ``self``.
     """
     accepted, why = _judge(regime, claim, verdict)
+    if accepted and scoring is not None and best is not None and regime != "none":
+        accepted, why = _improves(regime, claim, verdict, scoring, best)
     if accepted:
         outcome = "accept"
     else:
         outcome = "reject" if stop else "retry"
         why += f"; budget exhausted: {stop}" if stop else ""
     return Decision(proposal_id=proposal.id, outcome=outcome, regime=regime, reason=why[:500])
+
+
+def _improves(regime: Regime, claim: SelfReport, verdict: Verdict | None, scoring: Scoring, best: float) -> tuple[bool, str]:
+    score, whose = (claim.claimed_score, "claimed") if regime == "self" else (verdict.score if verdict else None, "measured")
+    if score is None:
+        return False, f"regime {regime}: no {whose} score to compare with the best so far ({best:g})"
+    if scoring.better(score, best):
+        return True, f"regime {regime}: {whose} score {score:g} improves on the best so far ({best:g}, {scoring.goal})"
+    return False, f"regime {regime}: {whose} score {score:g} does not improve on the best so far ({best:g}, {scoring.goal})"
 
 
 def _judge(regime: Regime, claim: SelfReport, verdict: Verdict | None) -> tuple[bool, str]:

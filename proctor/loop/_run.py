@@ -67,7 +67,7 @@ class Loop:
 
     Use it as a context manager: it opens the ledger (when given a path) and the LangGraph
     checkpointer, and closes them on exit. ``run`` advances tasks; ``pending`` lists the
-    acceptances waiting for a human.
+    acceptances waiting for a human. ``best`` maps scored tasks' ids to the score to beat.
     """
 
     def __init__(
@@ -84,9 +84,10 @@ class Loop:
         state: str | Path | None = None,
         config: Mapping[str, Any] | None = None,
         oracle: VerifierSource | None = None,
+        best: Mapping[str, float] | None = None,
     ) -> None:
         self.budget = budget or Budget()
-        self.oracle = oracle
+        self.oracle, self.best = oracle, dict(best or {})
         self.regime, self.approval, self.shadow = regime, approval, shadow
         self.config = {**run_settings(proposer, regime, self.budget, approval, shadow), **(config or {})}
         self._proposer, self._verifier, self._ledger, self._run, self._state = proposer, verifier, ledger, run, state
@@ -107,6 +108,7 @@ class Loop:
             shadow=self.shadow,
             checkpointer=self.checkpointer,
             oracle=self.oracle,
+            best=self.best,
         )
         return self
 
@@ -267,16 +269,19 @@ def gate(
     *,
     claim: SelfReport | None = None,
     regime: Regime = "external",
+    best: float | None = None,
 ) -> GateResult:
     """One verification, one ledger record, one decision: accept or reject, never retry.
 
     For agent systems that run their own loop: call it on each proposal before keeping it. The
     task, proposal, claim (if given), verdict and decision are recorded under ``recorder``'s
-    run. Without a claim, the ``self`` and ``hybrid`` regimes never accept.
+    run. Without a claim, the ``self`` and ``hybrid`` regimes never accept. On a scored task,
+    ``best`` (the best score kept so far) makes only an improvement on it acceptable, as
+    optimisation loops keep a program only when it beats the best.
     """
     said = _said(proposal, claim)
     verdict = None if regime == "hybrid" and said.claimed != "pass" else guarded_verify(verifier, task, proposal)
-    return settle(task, proposal, verdict, recorder, claim=claim, regime=regime)
+    return settle(task, proposal, verdict, recorder, claim=claim, regime=regime, best=best)
 
 
 def settle(
@@ -287,9 +292,10 @@ def settle(
     *,
     claim: SelfReport | None = None,
     regime: Regime = "external",
+    best: float | None = None,
 ) -> GateResult:
     """``gate``'s decision and record for a verdict reached elsewhere (verified in parallel, say): one rule for both."""
-    decision = decide(regime, proposal, _said(proposal, claim), verdict, None)
+    decision = decide(regime, proposal, _said(proposal, claim), verdict, None, scoring=task.scoring, best=best)
     if decision.outcome == "retry":
         decision = decision.model_copy(update={"outcome": "reject"})
     recorder.start({"command": "gate", "regime": regime})  # a run already started keeps its own run_start

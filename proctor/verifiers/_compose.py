@@ -73,6 +73,7 @@ class Composite:
             duration_seconds=timer.seconds,
             proposal_id=proposal.id,
             sandbox=combined_provenance(verdicts),
+            score=next((v.score for v in verdicts if v.score is not None), None),  # a scored task's measured objective
         )
 
     def _decided_by(self, verdicts: Sequence[Verdict], status: VerdictStatus) -> Verdict | None:

@@ -92,20 +92,22 @@ class TaskCodeError(Exception):
     """The task's own helpers or tests do not run (a broken task, not a failing candidate)."""
 
 
-def task_namespace(task: Task) -> dict[str, Any]:
-    """Run the task's helpers (its prompt, when that is Python) and tests in a fresh namespace,
-    where ``import random`` gives a generator of the task's own (``own_random``)."""
+def task_namespace(task: Task, code: str | None = None, label: str = "tests") -> dict[str, Any]:
+    """Run the task's helpers (its prompt, when that is Python) and its trusted ``code`` (default: its
+    tests; ``label`` names it) in a fresh namespace, where ``import random`` gives a generator of
+    the task's own (``own_random``)."""
     namespace: dict[str, Any] = {"__name__": "proctor_task_tests", "__builtins__": _builtins_with(own_random(task.id))}
-    for label, source in (("prompt", task.prompt), ("tests", task.tests or "")):
-        code = _task_code(source, f"<{label} of {task.id}>") if source.strip() else None
-        if code is None:
-            if label == "tests" and source.strip():
-                raise TaskCodeError(f"task {task.id}: its tests are not valid Python")
+    trusted = task.tests if code is None else code
+    for part, source in (("prompt", task.prompt), (label, trusted or "")):
+        compiled = _task_code(source, f"<{part} of {task.id}>") if source.strip() else None
+        if compiled is None:
+            if part == label and source.strip():
+                raise TaskCodeError(f"task {task.id}: its {label} {'are' if label.endswith('s') else 'is'} not valid Python")
             continue
         try:
-            exec(code, namespace)
+            exec(compiled, namespace)
         except Exception as exc:
-            raise TaskCodeError(f"task {task.id}: its {label} raised {type(exc).__name__}: {exc}") from exc
+            raise TaskCodeError(f"task {task.id}: its {part} raised {type(exc).__name__}: {exc}") from exc
     return namespace
 
 
@@ -163,9 +165,9 @@ def run_tests(task: Task, proxy: Proxy, float_tolerance: float | None = None) ->
     except SystemError as exc:
         if not getattr(exc, "from_candidate", False):
             raise  # this interpreter broke, not the candidate: the verifier's error, never the candidate's failure
-        return Outcome(False, _exception_reason(exc, proxy), {"calls": proxy.calls, **proxy.last})
+        return Outcome(False, exception_reason(exc, proxy), {"calls": proxy.calls, **proxy.last})
     except Exception as exc:  # noqa: BLE001  (any exception in the tests is the candidate failing them)
-        return Outcome(False, _exception_reason(exc, proxy), {"calls": proxy.calls, **proxy.last})
+        return Outcome(False, exception_reason(exc, proxy), {"calls": proxy.calls, **proxy.last})
     return Outcome(True, f"all tests passed ({proxy.calls} calls)", {"calls": proxy.calls})
 
 
@@ -215,7 +217,7 @@ def _test_line(task: Task, exc: BaseException) -> str:
     return ""
 
 
-def _exception_reason(exc: Exception, proxy: Proxy) -> str:
+def exception_reason(exc: Exception, proxy: Proxy) -> str:
     name = type(exc).__name__
     if getattr(exc, "from_candidate", False):
         what = str(exc)[:300] if isinstance(exc, CandidateRaised) else f"{name}: {str(exc)[:300]}"

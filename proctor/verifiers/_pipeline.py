@@ -11,15 +11,16 @@ from proctor.verifiers._base import Verifier, verifier_names
 from proctor.verifiers._compose import Composite, Optional, cascade, optional
 from proctor.verifiers._hack_scan import HackScanVerifier
 from proctor.verifiers._properties import PropertiesVerifier
+from proctor.verifiers._score import ScoreVerifier
 from proctor.verifiers._smt import SmtVerifier
 from proctor.verifiers._tests import TestsVerifier
 
-DEFAULT_ORDER = ("hack_scan", "tests", "properties", "smt")
+DEFAULT_ORDER = ("hack_scan", "tests", "properties", "smt", "score")
 
 
 def default_pipeline(task: Task, sandbox: Sandbox, *, seed: int | None = None) -> Composite:
-    """What the task's fields allow, cheap first: hack scan, tests, properties, SMT (for a repository
-    task: ``diff_policy``, then ``repo_tests``).
+    """What the task's fields allow, cheap first: hack scan, tests, properties, SMT (for a scored task:
+    hack scan, tests, then its objective; for a repository task: ``diff_policy``, then ``repo_tests``).
 
     Properties run when there is a reference, SMT when there is a reference or an SMT spec;
     both are optional (their ``unknown`` does not block) unless the task asks for them
@@ -34,6 +35,8 @@ def default_pipeline(task: Task, sandbox: Sandbox, *, seed: int | None = None) -
     members: list[Verifier | Optional] = [HackScanVerifier()]
     if task.tests or task.cases:
         members.append(TestsVerifier(sandbox))
+    if task.scoring is not None:  # its reference is a baseline to beat, not the one right answer to agree with
+        return cascade(*members, ScoreVerifier(sandbox))
     if task.reference:
         members.append(_maybe_optional(PropertiesVerifier(sandbox, seed=seed), "properties", required))
     if task.reference or task.smt:
@@ -64,6 +67,8 @@ def _build(name: str, sandbox: Sandbox, seed: int | None) -> Verifier:
         return SmtVerifier(sandbox, seed=seed)
     if name == "hack_scan":
         return HackScanVerifier(reject=True)
+    if name == "score":
+        return ScoreVerifier(sandbox)
     from proctor.verifiers._base import verifier_factory
 
     return verifier_factory(name)(sandbox=sandbox)
