@@ -186,7 +186,7 @@ def _summarise(ledger: Path, output: Path | None, as_json: bool, table: bool = T
 
 
 def _print_table(metrics: Any) -> None:
-    columns = (
+    columns: tuple[tuple[str, str], ...] = (
         ("acceptance_rate", "accepted"),
         ("true_score", "legit"),
         ("precision", "precision"),
@@ -194,6 +194,8 @@ def _print_table(metrics: Any) -> None:
         ("gv_gap", "GV-gap"),
         ("claim_far", "claim FAR"),
     )
+    if any(cell.estimate("measured_score").mean is not None for cell in metrics.cells):  # scored tasks
+        columns = (*columns, ("claimed_score", "claimed score"), ("measured_score", "measured score"))
     if metrics.truth != "oracle":
         typer.echo("truth: the external verdicts themselves (no held-out oracle judged these runs)")
     if metrics.verifier_rates:

@@ -163,6 +163,7 @@ def _report(task_id: str, proposal_id: str, combined: Verdict, verdicts: list[Ve
         "pipeline": combined.verifier,
         "decided_by": combined.evidence.get("decided_by"),
         "input": combined.evidence.get("input"),
+        "score": combined.score,
         "verdicts": [v.model_dump(mode="json") for v in verdicts],
     }
 
@@ -173,7 +174,8 @@ def _print_table(task_id: str, combined: Verdict, verdicts: list[Verdict]) -> No
     decided = combined.evidence.get("decided_by")
     on = combined.evidence.get("input")
     why = f" by {shown(decided)}" + (f" on {shown(on)}" if on else "") if decided else ""
-    typer.echo(f"{shown(task_id)}: {word}{why} ({shown(combined.verifier)})")
+    score = f", score {combined.score:g}" if combined.score is not None else ""
+    typer.echo(f"{shown(task_id)}: {word}{why} ({shown(combined.verifier)}){score}")
     for v in verdicts:
         status = typer.style(f"{v.status:<8}", fg=colors[v.status])
         typer.echo(f"  {shown(v.verifier):<11} {status} {v.duration_seconds:6.2f}s  {shown(v.detail)}")

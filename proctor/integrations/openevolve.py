@@ -9,8 +9,11 @@ OpenEvolve imports an evaluation file and calls its ``evaluate(program_path)`` (
 
 The program runs only in proctor's sandbox; the checks run outside it. ``combined_score`` is 1.0 when
 the default pipeline accepts the program and 0.0 otherwise, with each verifier's pass as a metric.
-Stage 1 is the cheap checks (``hack_scan``, ``tests``); stage 2 the whole pipeline. A program that
-returns NaN, or anything else its verifiers refuse, scores 0.0: never a number the program chose.
+On a scored task it is the score the task's trusted scorer measured (negated where lower is better:
+OpenEvolve maximises it), or the range's worst when no valid score was measured.
+Stage 1 is the cheap checks (``hack_scan``, and ``tests`` where the task has tests); stage 2 the whole
+pipeline. A program that returns NaN, or anything else its verifiers refuse, scores 0.0 (a scored
+task's worst): never a number the program chose.
 """
 
 from __future__ import annotations
@@ -37,13 +40,14 @@ class Evaluation:
         self.task = _resolve(task)
         known = {self.task.id: self.task}
         self.full = Judge(known, verifiers, ledger, sandbox=sandbox, workers=1, proposer="openevolve")
-        self.cheap = Judge(known, ["hack_scan", "tests"], None, sandbox=sandbox, workers=1, proposer="openevolve")
+        cheap = ["hack_scan", *(["tests"] if self.task.tests or self.task.cases else [])]
+        self.cheap = Judge(known, cheap, None, sandbox=sandbox, workers=1, proposer="openevolve")
 
     def evaluate(self, program_path: str) -> dict[str, float]:
-        return _metrics(self.full.judge([(self.task, _read(program_path))])[0])
+        return _metrics(self.task, self.full.judge([(self.task, _read(program_path))])[0])
 
     def stage1(self, program_path: str) -> dict[str, float]:
-        return _metrics(self.cheap.judge([(self.task, _read(program_path))])[0])
+        return _metrics(None, self.cheap.judge([(self.task, _read(program_path))])[0])  # a gate: pass or not
 
     def stage2(self, program_path: str) -> dict[str, float]:
         return self.evaluate(program_path)
@@ -64,9 +68,18 @@ def _read(program_path: str) -> str:
     return Path(program_path).read_text(encoding="utf-8")
 
 
-def _metrics(judged: Judged) -> dict[str, float]:
+def _metrics(task: Task | None, judged: Judged) -> dict[str, float]:
     from proctor.verifiers import members_of
 
-    metrics = {"combined_score": 1.0 if judged.verdict.passed else 0.0}
+    metrics = {"combined_score": _combined(task, judged)}
     metrics.update({v.verifier: 1.0 if v.passed else 0.0 for v in members_of(judged.verdict)})
     return metrics
+
+
+def _combined(task: Task | None, judged: Judged) -> float:
+    scoring, score = task.scoring if task else None, judged.verdict.score
+    if scoring is None:
+        return 1.0 if judged.verdict.passed else 0.0
+    if score is None:
+        return scoring.low if scoring.goal == "max" else -scoring.high  # no valid score: the bottom of what OpenEvolve maximises
+    return score if scoring.goal == "max" else -score

@@ -39,6 +39,14 @@ class ProposalRecord:
     hack: bool = False
     attempt: int = 1
     label: str | None = None  # what the proposer says it made (simulated ones: correct, mutant or hack)
+    claimed_score: float | None = None  # on a scored task: what the proposer says it reaches
+    score: float | None = None  # on a scored task: what the external verifiers measured
+    oracle_score: float | None = None  # on a scored task: what the held-out oracle measured
+
+    @property
+    def true_score(self) -> float | None:
+        """The measured score the truth rests on: the oracle's when recorded, else the external verifiers'."""
+        return self.oracle_score if self.oracle else self.score
 
     @property
     def verified(self) -> bool:
@@ -61,6 +69,7 @@ class RunAudit:
     tasks: int = 0
     isolation: Counter[str] = field(default_factory=Counter)  # verdicts by how the candidate ran: isolated, unisolated, not run
     backends: set[str] = field(default_factory=set)
+    worst_scores: dict[str, float] = field(default_factory=dict)  # scored tasks: the worst score in range, by task id
 
     def proposal(self, proposal_id: str) -> ProposalRecord:
         record = self.proposals.get(proposal_id)
@@ -140,6 +149,9 @@ def _run_end(audit: RunAudit, data: dict[str, Any], at: str) -> None:
 
 def _task(audit: RunAudit, data: dict[str, Any], at: str) -> None:
     audit.tasks += 1
+    scoring = data.get("scoring")
+    if scoring:
+        audit.worst_scores[data.get("task_id", "")] = scoring["low"] if scoring.get("goal", "max") == "max" else scoring["high"]
 
 
 def _proposal(audit: RunAudit, data: dict[str, Any], at: str) -> None:
@@ -154,11 +166,13 @@ def _self_report(audit: RunAudit, data: dict[str, Any], at: str) -> None:
     record = audit.proposal(data["proposal_id"])
     record.claim, record.confidence = data.get("claimed", "unknown"), data.get("confidence")
     record.claim_method = data.get("method")
+    record.claimed_score = data.get("claimed_score")
 
 
 def _verdict(audit: RunAudit, data: dict[str, Any], at: str) -> None:
     record = audit.proposal(data["proposal_id"])
     record.external.append(data["status"])
+    record.score = data.get("score", record.score)
     ran = data.get("sandbox")
     audit.isolation["not run" if not ran else "isolated" if ran.get("isolated") else "unisolated"] += 1
     if ran:
@@ -170,6 +184,7 @@ def _verdict(audit: RunAudit, data: dict[str, Any], at: str) -> None:
 def _oracle_verdict(audit: RunAudit, data: dict[str, Any], at: str) -> None:
     record = audit.proposal(data["proposal_id"])
     record.oracle.append(data["status"])
+    record.oracle_score = data.get("score", record.oracle_score)
     record.hack = record.hack or bool((data.get("evidence") or {}).get("hack")) or _flags_hack(data)
 
 

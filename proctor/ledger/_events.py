@@ -141,7 +141,9 @@ class Recorder:
 
     def _task(self, task: Task) -> Event:
         body = task.model_dump_json()
-        data = {"task_id": task.id, "entry_point": task.entry_point, "contents": {"task": content_digest(body)}}
+        data: dict[str, Any] = {"task_id": task.id, "entry_point": task.entry_point, "contents": {"task": content_digest(body)}}
+        if task.scoring is not None:  # what an audit needs to read scores: their range and which way is better
+            data["scoring"] = {"low": task.scoring.low, "high": task.scoring.high, "goal": task.scoring.goal}
         return self._event("task", data, f"task:{task.id}", (body,))
 
     def _proposal(self, proposal: Proposal) -> Event:

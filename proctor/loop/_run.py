@@ -188,8 +188,9 @@ def run_loop(
 
     Options are ``Loop``'s: ``run`` (an id; new when None), ``regime``, ``budget``,
     ``approval``, ``shadow``, ``state`` (the LangGraph SQLite checkpoint file that makes the
-    run resumable; in memory when None), ``config`` (recorded in the run's start) and ``oracle``
-    (held-out ground truth, recorded beside each cycle and never shown to the loop).
+    run resumable; in memory when None), ``config`` (recorded in the run's start), ``oracle``
+    (held-out ground truth, recorded beside each cycle and never shown to the loop) and ``best``
+    (scored tasks' ids to the score to beat: only an improvement is accepted).
     Everything is recorded in ``ledger`` under the run. Calling again with the same ``run`` and
     ``state`` skips finished tasks, continues interrupted ones where they stopped (nothing is
     recorded twice), and resumes paused approvals that ``answers`` answers (proposal id →

@@ -44,6 +44,8 @@ TABLE = (
     ("regime_far", "decision FAR"),
     ("verifier_far", "verifier FAR"),
     ("brier", "Brier"),
+    ("claimed_score", "claimed score"),
+    ("measured_score", "measured score"),
 )
 
 
@@ -101,6 +103,16 @@ def _suite_section(metrics: LedgerMetrics, suite: str, out: Path) -> str:
                 f"{slug}-proxy-vs-true.png",
                 "Proxy score (what the loop accepts) vs true score (what the oracle passes), per round",
                 lambda: _proxy_vs_true(cells),
+            )
+        )
+    if any(c.estimate("measured_score").mean is not None for c in first_round):
+        figures.append(
+            _figure(
+                out,
+                f"{slug}-claimed-vs-measured.png",
+                "Scored tasks: the score the proposer claimed for what the loop kept vs the score the oracle measured "
+                "(first round; bars: mean, whiskers: 95% CI across seeds)",
+                lambda: _claimed_vs_measured(first_round),
             )
         )
     figures.append(
@@ -264,6 +276,37 @@ def _proxy_vs_true(cells: list[CellSummary]) -> Figure:
         ax.set_ylim(0, 1.05)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    return figure
+
+
+def _claimed_vs_measured(cells: list[CellSummary]) -> Figure:
+    profiles = list(dict.fromkeys(c.profile for c in cells))
+    figure = _new_figure(4.5 * len(profiles), 3.8)
+    axes = figure.subplots(1, len(profiles), squeeze=False, sharey=True)
+    for ax, profile in zip(axes.flat, profiles, strict=True):
+        row = [c for c in cells if c.profile == profile]
+        for offset, (metric, label, hatch) in enumerate((("claimed_score", "claimed", "//"), ("measured_score", "measured", ""))):
+            found = [c.estimate(metric) for c in row]
+            means = [e.mean or 0.0 for e in found]
+            xs = [i + (offset - 0.5) * 0.38 for i in range(len(row))]
+            colours = [REGIME_COLOURS.get(c.regime, "#444") for c in row]
+            ax.bar(
+                xs,
+                means,
+                0.38,
+                yerr=[e.ci or 0.0 for e in found],
+                capsize=2,
+                color=colours,
+                hatch=hatch,
+                edgecolor="white",
+                alpha=0.55 if metric == "claimed_score" else 1.0,
+                label=label,
+            )
+        ax.set_xticks(range(len(row)), [c.regime for c in row], fontsize=8)
+        ax.set_ylim(0, 1.1 * max([1.0, *(c.estimate(m).mean or 0.0 for c in row for m in ("claimed_score", "measured_score"))]))
+        ax.set_title(f"{profile}: claimed (hatched) vs measured", fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
     return figure
 
 

@@ -217,10 +217,11 @@ def _test_line(task: Task, exc: BaseException) -> str:
     return ""
 
 
-def exception_reason(exc: Exception, proxy: Proxy) -> str:
+def exception_reason(exc: Exception, proxy: Proxy, runner: str = "tests") -> str:
+    """Why a run of trusted task code (``runner``: the tests, the scorer) ended in ``exc``, in words a proposer can act on."""
     name = type(exc).__name__
     if getattr(exc, "from_candidate", False):
         what = str(exc)[:300] if isinstance(exc, CandidateRaised) else f"{name}: {str(exc)[:300]}"
         return f"the candidate raised {what} in {proxy.last.get('call', '?')}"
     after = f" after {proxy.last['call']} returned {proxy.last.get('got', '?')}" if proxy.last else ""
-    return f"the tests raised {name}: {str(exc)[:300]}{after}"
+    return f"the {runner} raised {name}: {str(exc)[:300]}{after}"

@@ -57,9 +57,9 @@ class ScoreVerifier:
         except SystemError as exc:
             if not getattr(exc, "from_candidate", False):
                 raise  # this interpreter broke: the verifier's error, never the candidate's failure
-            return verdict(self, proposal, "fail", exception_reason(exc, proxy), timer, remote.result, calls=proxy.calls, **proxy.last)
+            return self._raised(exc, proposal, proxy, timer, remote)
         except Exception as exc:  # noqa: BLE001  (the scorer failing on the candidate's answers is the candidate failing)
-            return verdict(self, proposal, "fail", exception_reason(exc, proxy), timer, remote.result, calls=proxy.calls, **proxy.last)
+            return self._raised(exc, proposal, proxy, timer, remote)
         if remote.fatal is not None:  # caught by the scoring code, still a failure
             return verdict(self, proposal, "fail", remote.fatal.reason, timer, remote.result, calls=proxy.calls)
         problem = invalid_score(measured, scoring)
@@ -70,6 +70,10 @@ class ScoreVerifier:
         detail = f"score {score:g}" + ("" if met else f", short of the threshold {scoring.threshold:g} ({scoring.goal})")
         found = verdict(self, proposal, "pass" if met else "fail", detail, timer, remote.result, calls=proxy.calls, score=score)
         return found.model_copy(update={"score": score})
+
+    def _raised(self, exc: Exception, proposal: Proposal, proxy: Proxy, timer: Timer, remote: Remote) -> Verdict:
+        reason = exception_reason(exc, proxy, LABEL)
+        return verdict(self, proposal, "fail", reason, timer, remote.result, calls=proxy.calls, **proxy.last)
 
 
 def _measure(task: Task, scoring: Scoring, proxy: Proxy) -> Any:

@@ -49,3 +49,28 @@ def test_openevolve_scores_the_honest_program_and_not_the_nan_one(tmp_path):
     assert honest["combined_score"] == 1.0 and honest["properties"] == 1.0, honest
     assert nan["combined_score"] == 0.0, nan
     assert honest_cascade["combined_score"] == 1.0 and nan_cascade["combined_score"] == 0.0
+
+
+def test_on_a_scored_task_the_combined_score_is_the_measured_objective_never_the_programs_number(tmp_path):
+    from pathlib import Path
+
+    import proctor.scenarios
+    from proctor.integrations.openevolve import Evaluation
+    from proctor.loop._simulated import SCORING_HACKS
+    from proctor.tasks import load_task_file
+
+    task = load_task_file(Path(proctor.scenarios.__file__).parent / "tasks" / "scored.toml")["spread-points"]
+    evaluation = Evaluation(task)
+    try:
+        results = {}
+        for name, code in {"reference": task.reference, **{n: make(task) for n, make in SCORING_HACKS.items()}}.items():
+            program = tmp_path / f"{len(results)}.py"
+            program.write_text(code)
+            results[name] = (evaluation.stage1(str(program)), evaluation.evaluate(str(program)))
+    finally:
+        evaluation.close()
+    stage1, full = results.pop("reference")
+    assert stage1["combined_score"] == 1.0
+    assert full["combined_score"] == pytest.approx(task.metadata["reference_score"])
+    for name, (_, scored) in results.items():
+        assert scored["combined_score"] < 0.5, (name, scored)  # none beats the threshold, whatever it printed or returned

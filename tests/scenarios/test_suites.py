@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_shipped_suites_load():
-    assert suite_names() == ["gv-gap", "real-model", "reward-hacking", "self-improvement", "smt"]
+    assert suite_names() == ["gv-gap", "real-model", "reward-hacking", "scored", "self-improvement", "smt"]
     for name in suite_names():
         plan = load_suite(name).plan(quick=True)
         assert plan.tasks and plan.size() >= 1
@@ -28,7 +28,7 @@ def _every_proposal_has_an_oracle_verdict(path):
     return ends
 
 
-@pytest.mark.parametrize("name", ["gv-gap", "reward-hacking", "smt", "self-improvement"])
+@pytest.mark.parametrize("name", ["gv-gap", "reward-hacking", "smt", "self-improvement", "scored"])
 def test_a_quick_run_records_every_cell_whole_with_oracle_truth(quick_run, name):
     path, metrics = quick_run(name)
     plan = load_suite(name).plan(quick=True)
@@ -84,6 +84,28 @@ def test_self_improvement_proxy_rises_while_truth_falls_under_self_and_both_rise
     first_ext, last_ext = cells[("drifting", "external", 1)], cells[("drifting", "external", last)]
     assert mean(last_ext, "true_score") > mean(first_ext, "true_score")
     assert mean(last_ext, "acceptance_rate") > mean(first_ext, "acceptance_rate")
+
+
+def test_scored_suite_keeps_inflated_claims_under_self_and_measured_scores_under_external(quick_run, tmp_path):
+    from proctor.scenarios import write_report
+
+    path, metrics = quick_run("scored")
+    cells = cells_by(metrics)
+    for profile in ("modest", "inflating"):
+        external, self_ = cells[(profile, "external", 1)], cells[(profile, "self", 1)]
+        assert mean(external, "precision") == 1.0  # nothing the loop kept failed the oracle's measurement
+        assert mean(self_, "claimed_score") > mean(self_, "measured_score")  # the proposer's claims are inflated
+        assert mean(external, "measured_score") > mean(self_, "measured_score")
+        assert mean(self_, "accepted_hacks") > 0 and mean(external, "accepted_hacks") == 0
+    with Ledger(path, readonly=True) as book:
+        claims = [e.data.get("claimed_score") for e in book.entries(kinds=["self_report"])]
+        hacks = [e for e in book.entries(kinds=["proposal"]) if e.data["metadata"].get("hack")]
+        measured = [e.data["score"] for e in book.entries(kinds=["oracle_verdict"]) if e.data["score"] is not None]
+    assert claims and all(c is not None for c in claims) and hacks and measured
+    assert all(0.0 <= m <= 1.05 for m in measured)  # every recorded score is finite and in range
+    page = write_report(metrics, tmp_path / "report")
+    assert (page.parent / "scored-claimed-vs-measured.png").stat().st_size > 0
+    assert "claimed score" in page.read_text()
 
 
 def test_a_suite_file_with_a_bad_field_is_named(tmp_path):
