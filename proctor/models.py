@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "Decision",
@@ -45,6 +45,26 @@ def _now() -> datetime:
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def utf8_safe(value: Any) -> Any:
+    """``value`` with every string UTF-8 can carry: a lone surrogate (a candidate's exception message can
+    hold one) becomes its backslash escape, so the ledger's canonical JSON can record it. The same object
+    when nothing needed it."""
+    if type(value) is str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if type(value) is dict:
+        cleaned = {utf8_safe(k): utf8_safe(v) for k, v in value.items()}
+        unchanged = all(k is c and v is w for (k, v), (c, w) in zip(value.items(), cleaned.items(), strict=True))
+        return value if unchanged else cleaned
+    if type(value) in (list, tuple):
+        items = [utf8_safe(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else type(value)(items)
+    return value
 
 
 class Limits(_Frozen):
@@ -81,7 +101,8 @@ class Scoring(_Frozen):
     reaches the candidate only through the plain-data channel. A measured score must be a finite
     number within ``[low, high]``; anything else (NaN, an infinity, a score out of range, an
     exception) is the candidate's failure, never a score. ``goal`` says which way is better;
-    with a ``threshold``, only scores at or beyond it pass.
+    with a ``threshold``, only scores at or beyond it pass. Instances a scorer writes out are the
+    proposer's to read in the task file; draw them from ``random`` with ``random = "secret"`` to hide them.
     """
 
     code: str = Field(min_length=1)
@@ -90,6 +111,10 @@ class Scoring(_Frozen):
     high: float = Field(allow_inf_nan=False)
     goal: Literal["max", "min"] = "max"
     threshold: float | None = Field(None, allow_inf_nan=False)
+    random: Literal["task", "secret"] = "task"
+    """The scorer's ``import random``: seeded by the task's id (``task``: the same instances every time, so
+    scores compare across runs, and a candidate can compute them in advance), or by a fresh secret for
+    each verification (``secret``: instances nobody can prepare for; the seed is in the verdict's evidence)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Scoring:
@@ -154,6 +179,8 @@ class SelfReport(_Frozen):
     claimed_score: float | None = Field(None, allow_inf_nan=False)
     """On a scored task, the score the proposer says its proposal reaches."""
 
+    _safe_detail = field_validator("detail")(utf8_safe)
+
 
 class Verdict(_Frozen):
     """One external verifier's finding on one proposal.
@@ -175,6 +202,8 @@ class Verdict(_Frozen):
     score: float | None = Field(None, allow_inf_nan=False)
     """On a scored task, the score measured (finite and in the task's range); None otherwise."""
 
+    _safe_text = field_validator("detail", "evidence")(utf8_safe)  # they quote the candidate's own words
+
     @property
     def passed(self) -> bool:
         """Whether this verdict is a pass; ``unknown`` and ``error`` never are."""
@@ -189,3 +218,5 @@ class Decision(_Frozen):
     regime: Literal["external", "self", "hybrid", "none"] = "external"
     reason: str = ""
     decided_at: datetime = Field(default_factory=_now)
+
+    _safe_reason = field_validator("reason")(utf8_safe)

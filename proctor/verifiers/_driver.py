@@ -92,11 +92,12 @@ class TaskCodeError(Exception):
     """The task's own helpers or tests do not run (a broken task, not a failing candidate)."""
 
 
-def task_namespace(task: Task, code: str | None = None, label: str = "tests") -> dict[str, Any]:
+def task_namespace(task: Task, code: str | None = None, label: str = "tests", seed: str | None = None) -> dict[str, Any]:
     """Run the task's helpers (its prompt, when that is Python) and its trusted ``code`` (default: its
     tests; ``label`` names it) in a fresh namespace, where ``import random`` gives a generator of
-    the task's own (``own_random``)."""
-    namespace: dict[str, Any] = {"__name__": "proctor_task_tests", "__builtins__": _builtins_with(own_random(task.id))}
+    the task's own (``own_random``, seeded by ``seed``, default the task's id)."""
+    builtins_ = _builtins_with(own_random(task.id if seed is None else seed))
+    namespace: dict[str, Any] = {"__name__": "proctor_task_tests", "__builtins__": builtins_}
     trusted = task.tests if code is None else code
     for part, source in (("prompt", task.prompt), (label, trusted or "")):
         compiled = _task_code(source, f"<{part} of {task.id}>") if source.strip() else None

@@ -71,6 +71,11 @@ CANDIDATE_LIMITS = Limits(wall_seconds=60.0, cpu_seconds=30.0)
 business, never visible to the job until it is exceeded."""
 
 
+MAX_RECEIVED = 2 * _wire.MAX_FRAME
+"""All of one conversation's answers, in bytes: what the driver decodes (and tests or a scorer may keep) from
+one candidate is bounded in all, not per frame only (a frame decodes to several times its size in objects)."""
+
+
 class Fatal(BaseException):
     """The candidate failed in a way no test may excuse; ``reason`` is one line."""
 
@@ -83,13 +88,20 @@ class CandidateRaised(Exception):
     """The candidate raised an exception that is not a builtin one; its name is in the message."""
 
 
+CONTROL_FLOW = (StopIteration, StopAsyncIteration)
+"""Exceptions that trusted code's iteration swallows: ``map``, ``filter``, ``next(it, default)`` and
+``for`` end quietly on them, so a candidate raising one would cut the tests' or the scorer's loop
+short (``all(map(check, cases))`` would pass). They come back as ``CandidateRaised``, as PEP 479
+turns a generator's into a RuntimeError."""
+
+
 def raised_exception(info: Any) -> Exception:
-    """Rebuild the candidate's exception as a builtin of the same name (else CandidateRaised)."""
+    """Rebuild the candidate's exception as a builtin of the same name (else, or for ``CONTROL_FLOW``, CandidateRaised)."""
     name = str(info.get("type", "Exception")) if isinstance(info, dict) else "Exception"
     message = str(info.get("message", "")) if isinstance(info, dict) else ""
     cls = getattr(builtins, name, None)
     rebuilt: Exception = CandidateRaised(f"{name}: {message}")
-    if isinstance(cls, type) and issubclass(cls, Exception) and cls.__module__ == "builtins":
+    if isinstance(cls, type) and issubclass(cls, Exception) and cls.__module__ == "builtins" and not issubclass(cls, CONTROL_FLOW):
         try:
             rebuilt = cls(message)
         except TypeError:  # builtins needing more arguments (UnicodeDecodeError, …)
@@ -127,7 +139,7 @@ class Remote:
     def __init__(self, sandbox: Sandbox, code: str, limits: Limits, call_seconds: float, allow_nan: bool = False) -> None:
         self.sandbox, self.code, self.limits = sandbox, code, limits
         self.call_seconds, self.allow_nan = call_seconds, allow_nan
-        self.calls = 0
+        self.calls, self.received = 0, 0  # calls made, bytes of answers read
         self.fatal: Fatal | None = None
         self.result: ExecResult | None = None
         self._ours: socket.socket | None = None
@@ -173,9 +185,7 @@ class Remote:
         assert self._ours is not None, "start() first"
         self.calls += 1
         try:
-            _wire.send(self._ours, {"call": name, "args": _wire.encode(list(args)), "kwargs": _wire.encode(kwargs)})
-        except OSError:
-            self._fail(f"the candidate's process ended before call {self.calls}{self._how_it_ended()}")
+            self._send({"call": name, "args": _wire.encode(list(args)), "kwargs": _wire.encode(kwargs)}, timeout)
         except _wire.NotPlainData as exc:
             raise TypeError(f"the tests passed a value that cannot cross to the candidate: {exc}") from None
         reply = self._receive(f"call {self.calls}", timeout=timeout or self.call_seconds)
@@ -194,10 +204,9 @@ class Remote:
             raise self.fatal
         assert self._ours is not None, "start() first"
         try:
-            _wire.send(self._ours, {"call": name, "batch": [_wire.encode(list(args)) for args in batch]})
-        except OSError:
-            self.fatal = Fatal(f"the process ended before call {self.calls + 1}{self._how_it_ended()}")
-            yield Answer(fatal=self.fatal)
+            self._send({"call": name, "batch": [_wire.encode(list(args)) for args in batch]}, timeout, self.calls + 1)
+        except Fatal as fatal:
+            yield Answer(fatal=fatal)
             return
         last, read = time.perf_counter(), 0
         try:
@@ -241,10 +250,25 @@ class Remote:
             self._fail(f"the candidate does not define a callable {name!r}")
         self._fail(f"call {self.calls} got an answer that is not a result: {str(reply)[:200]}")
 
+    def _send(self, request: dict[str, Any], timeout: float | None, call: int | None = None) -> None:
+        """Send a request, ``timeout`` at most for the process to take it (its own, not what a previous reply left)."""
+        assert self._ours is not None
+        call = call or self.calls
+        self._ours.settimeout(timeout or self.call_seconds)
+        try:
+            _wire.send(self._ours, request)
+        except TimeoutError:
+            self._fail(f"call {call} was not taken within {timeout or self.call_seconds:g} s", timed_out=True)
+        except OSError:
+            self._fail(f"the candidate's process ended before call {call}{self._how_it_ended()}")
+
     def _receive(self, what: str, timeout: float) -> dict[str, Any]:
         assert self._ours is not None
         try:
-            reply = _wire.receive(self._ours, deadline=time.monotonic() + timeout)  # the whole reply, not each chunk
+            reply, size = _wire.receive_sized(self._ours, deadline=time.monotonic() + timeout)  # the whole reply, not each chunk
+            self.received += size
+            if self.received > MAX_RECEIVED:
+                self._fail(f"{what}: the candidate's answers came to over {MAX_RECEIVED >> 20} MiB in all")
         except TimeoutError:
             self._fail(f"{what} did not finish within {timeout:g} s", timed_out=True)
         except (OSError, ValueError, RecursionError) as exc:

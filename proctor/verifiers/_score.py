@@ -10,9 +10,10 @@ task's range: NaN, an infinity, an out-of-range or non-numeric score is the cand
 from __future__ import annotations
 
 import math
+import secrets
 from typing import Any
 
-from proctor.models import Limits, Proposal, Scoring, Task, Verdict
+from proctor.models import Limits, Proposal, Scoring, Task, Verdict, VerdictStatus
 from proctor.sandboxes import Sandbox
 from proctor.verifiers._base import Timer, digest, module_file, register_verifier, sandbox_name, verdict
 from proctor.verifiers._driver import BOUNDARY_SOURCES, Proxy, TaskCodeError, exception_reason, short, task_namespace
@@ -45,11 +46,13 @@ class ScoreVerifier:
         scoring = task.scoring
         if scoring is None:
             return verdict(self, proposal, "unknown", "the task has no scoring function", timer)
-        remote = Remote(self.sandbox, proposal.code, self.limits, self.call_seconds)  # NaN and inf refused at the wire
+        remote = Remote(self.sandbox, proposal.code, self.limits, self.call_seconds)  # NaN refused at the wire
         proxy = Proxy(task.entry_point, lambda args, kwargs: remote.call(task.entry_point, args, kwargs))
+        seed = secrets.token_hex(16) if scoring.random == "secret" else None
+        seeded = {"random_seed": seed} if seed else {}
         try:
             with remote:
-                measured = _measure(task, scoring, proxy)
+                measured = _measure(task, scoring, proxy, seed)
         except Fatal as fatal:
             return verdict(self, proposal, "fail", fatal.reason, timer, remote.result, calls=proxy.calls)
         except TaskCodeError as exc:
@@ -68,7 +71,8 @@ class ScoreVerifier:
         score = float(measured)
         met = scoring.meets_threshold(score)
         detail = f"score {score:g}" + ("" if met else f", short of the threshold {scoring.threshold:g} ({scoring.goal})")
-        found = verdict(self, proposal, "pass" if met else "fail", detail, timer, remote.result, calls=proxy.calls, score=score)
+        status: VerdictStatus = "pass" if met else "fail"
+        found = verdict(self, proposal, status, detail, timer, remote.result, calls=proxy.calls, score=score, **seeded)
         return found.model_copy(update={"score": score})
 
     def _raised(self, exc: Exception, proposal: Proposal, proxy: Proxy, timer: Timer, remote: Remote) -> Verdict:
@@ -76,8 +80,8 @@ class ScoreVerifier:
         return verdict(self, proposal, "fail", reason, timer, remote.result, calls=proxy.calls, **proxy.last)
 
 
-def _measure(task: Task, scoring: Scoring, proxy: Proxy) -> Any:
-    namespace = task_namespace(task, scoring.code, LABEL)
+def _measure(task: Task, scoring: Scoring, proxy: Proxy, seed: str | None) -> Any:
+    namespace = task_namespace(task, scoring.code, LABEL, seed)
     function = namespace.get(scoring.function)
     if not callable(function):
         raise TaskCodeError(f"task {task.id}: its scorer defines no {scoring.function}(candidate) function")

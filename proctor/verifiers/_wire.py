@@ -162,22 +162,27 @@ def send(sock: socket.socket, message: dict[str, Any]) -> None:
 def receive(sock: socket.socket, deadline: float | None = None) -> dict[str, Any] | None:
     """Receive one frame (None at end of stream), all of it by ``deadline`` (``time.monotonic()``;
     TimeoutError after it). ValueError on a frame over the limits or that is not a JSON object."""
+    return receive_sized(sock, deadline)[0]
+
+
+def receive_sized(sock: socket.socket, deadline: float | None = None) -> tuple[dict[str, Any] | None, int]:
+    """``receive``, and the frame's size in bytes (for a budget over many frames)."""
     header = _exactly(sock, 4, deadline)
     if header is None:
-        return None
+        return None, 0
     (size,) = struct.unpack(">I", header)
     if size > MAX_FRAME:
         raise ValueError(f"a frame of {size} bytes (limit {MAX_FRAME})")
     body = _exactly(sock, size, deadline)
     if body is None:
-        return None
+        return None, size
     items = body.count(b",") + body.count(b"[") + body.count(b"{")  # at least the values less one
     if items >= MAX_ITEMS:
         raise ValueError(f"a frame of about {items} values (limit {MAX_ITEMS})")
     message = json.loads(body)
     if type(message) is not dict:
         raise ValueError("a frame that is not a JSON object")
-    return message
+    return message, size
 
 
 def _exactly(sock: socket.socket, size: int, deadline: float | None) -> bytes | None:

@@ -48,3 +48,38 @@ def test_the_candidate_is_compiled_as_plain_python_not_with_the_sandboxes_own_fu
             remote.start()
     finally:
         remote.close()
+
+
+def test_a_request_gets_its_own_time_to_be_taken_not_what_the_last_reply_left(namespace_sandbox):
+    from proctor.verifiers._remote import CANDIDATE_LIMITS, Remote
+
+    big = list(range(400_000))  # several MiB: more than the socket buffers hold, so sending waits on the reader
+    with Remote(namespace_sandbox, "def f(xs):\n    return len(xs)\n", CANDIDATE_LIMITS, call_seconds=5.0) as remote:
+        assert remote.call("f", ([1],), {}) == 1
+        remote._ours.settimeout(1e-6)  # as a reply read just inside its deadline leaves the socket
+        assert remote.call("f", (big,), {}) == len(big)
+
+
+def test_a_candidates_answers_are_bounded_in_all_not_only_each_one(namespace_sandbox):
+    from proctor.verifiers._remote import CANDIDATE_LIMITS, MAX_RECEIVED, Fatal, Remote
+
+    code = "def f():\n    return 'x' * (6 << 20)\n"  # each answer within a frame's limit; together, over the budget
+    kept = []
+    with Remote(namespace_sandbox, code, CANDIDATE_LIMITS, call_seconds=10.0) as remote, pytest.raises(Fatal, match="MiB in all"):
+        for _ in range(MAX_RECEIVED // (6 << 20) + 2):
+            kept.append(remote.call("f", (), {}))
+    assert len(kept) <= MAX_RECEIVED // (6 << 20)
+
+
+STOPS_ITERATION = "def double(x):\n    raise StopIteration\n"
+MAP_TESTS = "def check(candidate):\n    assert all(map(lambda x: candidate(x) == 2 * x, range(20)))\n"
+
+
+def test_a_candidate_raising_stop_iteration_cannot_end_the_tests_loop_early(namespace_sandbox):
+    from proctor.models import Task
+
+    task = Task(id="double", entry_point="double", tests=MAP_TESTS)
+    found = TestsVerifier(namespace_sandbox).verify(task, Proposal(task_id="double", code=STOPS_ITERATION))
+    assert found.status == "fail" and "StopIteration" in found.detail, found.detail
+    honest = TestsVerifier(namespace_sandbox).verify(task, Proposal(task_id="double", code="def double(x):\n    return 2 * x\n"))
+    assert honest.passed, honest.detail

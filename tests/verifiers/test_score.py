@@ -155,3 +155,68 @@ def test_gate_records_the_claimed_score_beside_the_measured_one_and_accepts_only
     claim = SelfReport(proposal_id=proposal.id, claimed="pass", confidence=0.9, claimed_score=0.99)
     with Ledger(tmp_path / "self.db") as book:
         assert gate(SPREAD, proposal, verifier, Recorder(book, "s"), claim=claim, regime="self", best=0.9).accepted
+
+
+MAP_SCORER = Task(
+    id="knap-min",
+    entry_point="pack",
+    scoring=Scoring(
+        code=(
+            "def ratio(candidate, n):\n    chosen = candidate(n)\n    return 1.0 if chosen == list(range(n)) else 0.0\n\n"
+            "def score(candidate):\n    return min(map(lambda n: ratio(candidate, n), [1, 2, 3, 4]))\n"
+        ),
+        low=0.0,
+        high=1.0,
+        threshold=0.5,
+    ),
+)
+FIRST_THEN_STOP = (
+    "calls = 0\n\ndef pack(n):\n    global calls\n    calls += 1\n    if calls > 1:\n        raise StopIteration\n"
+    "    return list(range(n))\n"
+)
+
+
+def test_a_candidate_raising_stop_iteration_cannot_cut_the_scorers_loop_short(namespace_sandbox):
+    found = score_of(namespace_sandbox, MAP_SCORER, FIRST_THEN_STOP)
+    assert found.status == "fail" and found.score is None and "StopIteration" in found.detail, found.detail
+    assert score_of(namespace_sandbox, MAP_SCORER, "def pack(n):\n    return list(range(n))\n").score == 1.0
+
+
+def test_a_candidates_unencodable_words_are_recorded_escaped_not_a_crash(namespace_sandbox, tmp_path):
+    from proctor.ledger import verify_ledger
+
+    code = "def spread(n):\n    raise ValueError('bad \\ud800 \\udfff end')\n"
+    proposal = Proposal(task_id=SPREAD.id, code=code)
+    with Ledger(tmp_path / "l.db") as book:
+        result = gate(SPREAD, proposal, default_pipeline(SPREAD, namespace_sandbox), Recorder(book, "r"))
+        assert verify_ledger(book).ok
+    assert not result.accepted and "\\ud800" in result.verdict.detail
+
+
+DRAWN = Task(
+    id="guess-the-draws",
+    entry_point="guess",
+    scoring=Scoring(
+        code=(
+            "import random\n\ndef score(candidate):\n    draws = [random.randrange(10**9) for _ in range(5)]\n"
+            "    return sum(candidate(i) == d for i, d in enumerate(draws)) / 5\n"
+        ),
+        low=0.0,
+        high=1.0,
+        threshold=0.5,
+    ),
+)
+# Replays the scorer's generator, seeded by the task's id, as a candidate that read proctor's source would.
+PRECOMPUTED = (
+    "import hashlib, random\n_r = random.Random('guess-the-draws')\n_draws = [_r.randrange(10**9) for _ in range(5)]\n\n"
+    "def guess(i):\n    return _draws[i]\n"
+)
+
+
+def test_a_scorers_random_is_the_tasks_own_unless_it_asks_for_a_secret_one(namespace_sandbox):
+    fixed = score_of(namespace_sandbox, DRAWN, PRECOMPUTED)
+    assert fixed.status == "pass" and fixed.score == 1.0  # "task": reproducible, so computable in advance
+    secret = DRAWN.model_copy(update={"scoring": DRAWN.scoring.model_copy(update={"random": "secret"})})
+    first, second = score_of(namespace_sandbox, secret, PRECOMPUTED), score_of(namespace_sandbox, secret, PRECOMPUTED)
+    assert first.status == "fail" and first.score == 0.0
+    assert first.evidence["random_seed"] != second.evidence["random_seed"]
