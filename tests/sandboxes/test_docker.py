@@ -66,3 +66,36 @@ def test_pid_one_is_the_bootstrap_and_reaps_the_orphans_a_job_leaves(docker_sand
     assert result.stdout.strip() == b"forked 200"
     comm = docker_sandbox.run(Job.python("print(open('/proc/1/cmdline', 'rb').read().split(b'\\0')[0].decode())"))
     assert b"python" in comm.stdout, comm.stdout  # not docker-init, which would run dumpable as the job's uid
+
+
+HOLD_LOCK = """
+import fcntl, os, time
+handle = open(os.__file__, "rb")  # the standard library, which every job reads
+fcntl.flock(handle, fcntl.LOCK_EX)
+print("HOLDING", flush=True)
+time.sleep(6)
+"""
+PROBE_LOCK = """
+import fcntl, os, time
+time.sleep(3)
+try:
+    fcntl.flock(open(os.__file__, "rb"), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    print("FREE")
+except OSError as exc:
+    print("LOCKED", exc.errno)
+"""
+
+
+def test_a_lock_on_a_file_every_container_reads_is_not_seen_by_another(docker_sandbox):
+    """Each container's root is its own overlay mount, so lock bits on the image's files cannot carry data between jobs."""
+    import concurrent.futures
+
+    from proctor.models import Limits
+
+    limits = Limits(wall_seconds=10, cpu_seconds=5)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        holder = pool.submit(docker_sandbox.run, Job.python(HOLD_LOCK), limits)
+        probe = pool.submit(docker_sandbox.run, Job.python(PROBE_LOCK), limits)
+        held, seen = holder.result(), probe.result()
+    assert held.stdout.strip() == b"HOLDING", held.stderr[-300:]
+    assert seen.stdout.strip() == b"FREE", seen.stdout
