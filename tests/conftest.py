@@ -13,7 +13,7 @@ import pytest
 
 from proctor.sandboxes._namespace import NamespaceSandbox
 
-collect_ignore_glob = ["verifiers/data/*"]  # repository tasks' own tests are data here, run only inside a sandbox
+collect_ignore_glob = ["verifiers/data/*", "measure/data/*"]  # repositories' own tests are data here, run only inside a sandbox
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from proctor.cli._measure import measure
 from proctor.cli._run import approve, run
 from proctor.cli._sandbox import sandbox_app
 from proctor.cli._scenarios import report, scenarios_app
+from proctor.cli._tasks import tasks_app
 from proctor.cli._verify import verify
 from proctor.errors import ProctorError
 
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(scenarios_app, name="scenarios")
+app.add_typer(tasks_app, name="tasks")
 app.command("run")(run)
 app.command("approve")(approve)
 app.command("verify")(verify)

@@ -2,7 +2,8 @@
 
 The root file system is assembled from the host: the interpreter's prefix (without installed
 packages, tests and GUI modules), the shared libraries it and its extension modules link,
-``/bin/sh``, and a passwd file with the unprivileged ``sandbox`` user; then ``docker import``.
+``/bin/sh``, ``git`` where the host has it (repository tasks apply patches with it, in the
+sandbox), and a passwd file with the unprivileged ``sandbox`` user; then ``docker import``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from proctor.errors import SandboxUnavailable
 from proctor.sandboxes._namespace import GROUP, PASSWD, _python_prefix, python_executable
 
+TOOLS = ("/usr/bin/git",)  # host programs jobs may run, with their libraries, where the host has them
 SKIPPED = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_data"}
 IMAGE_PYTHON = "/usr/local/bin/python3"
 
@@ -86,11 +88,12 @@ def root_filesystem() -> bytes:
     prefix = Path(_python_prefix())
     python = python_executable()
     files = [str(p) for p in _prefix_files(prefix)]
-    libraries = _linked_libraries([python, "/bin/sh", *[f for f in files if f.endswith(".so")]])
+    tools = [tool for tool in TOOLS if os.path.exists(tool)]
+    libraries = _linked_libraries([python, "/bin/sh", *tools, *[f for f in files if f.endswith(".so")]])
     buffer = io.BytesIO()
     seen: set[str] = set()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for path in sorted({*files, *libraries, python, os.path.realpath("/bin/sh")}):
+        for path in sorted({*files, *libraries, *tools, python, os.path.realpath("/bin/sh")}):
             _add_path(tar, path, seen)
         if "/bin" not in seen:
             _add_dir(tar, "/bin", 0o755)

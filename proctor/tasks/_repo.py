@@ -25,6 +25,7 @@ from proctor.models import Task
 
 DEFAULT_PROTECTED = ["tests/**", "**/conftest.py", "pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"]
 MAX_TREE_BYTES = 32 * 2**20  # a repository task's files travel into each job
+REFERENCE = "reference.diff"  # optional: a task's known fix, as a patch to its base
 
 
 class RepoTask(BaseModel):
@@ -43,17 +44,23 @@ class RepoTask(BaseModel):
 
     def base_files(self) -> dict[str, bytes]:
         """The trusted base tree, by relative path (no VCS metadata)."""
-        return _tree(self.root / "repo")
+        return read_tree(self.root / "repo")
 
     def test_files(self) -> dict[str, bytes]:
         """The verifier's own tests, by the relative path they take in the tree."""
-        return _tree(self.root / "tests", prefix="tests")
+        return read_tree(self.root / "tests", prefix="tests")
+
+    def reference(self) -> str | None:
+        """The task's known fix (``reference.diff``), if it ships one."""
+        path = self.root / REFERENCE
+        return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def as_task(repo: RepoTask) -> Task:
     """The repository task as a ``Task`` the pipeline, the ledger and the loop carry: its id, its
     instruction as the prompt, and where it lives (``metadata.repo``); a proposal's code is a patch."""
-    return Task(id=repo.id, prompt=repo.instruction, entry_point="patch", metadata={"kind": "repo", "repo": str(repo.root.resolve())})
+    metadata = {"kind": "repo", "repo": str(repo.root.resolve())}
+    return Task(id=repo.id, prompt=repo.instruction, entry_point="patch", reference=repo.reference(), metadata=metadata)
 
 
 def repo_of(task: Task) -> RepoTask:
@@ -89,7 +96,8 @@ def load_repo_task(path: Path) -> RepoTask:
     return task
 
 
-def _tree(directory: Path, prefix: str = "") -> dict[str, bytes]:
+def read_tree(directory: Path, prefix: str = "") -> dict[str, bytes]:
+    """A directory's files by relative path (under ``prefix``), without VCS metadata or caches; symlinks refused."""
     files: dict[str, bytes] = {}
     total = 0
     for file in sorted(directory.rglob("*")):

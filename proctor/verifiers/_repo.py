@@ -125,6 +125,8 @@ def _git(sandbox: Sandbox, files: dict[str, bytes], *options: str) -> bytes:
 def _check_git(result: Any) -> None:
     if not result.ok:
         reason = (result.stderr.decode("utf-8", "replace").strip().splitlines() or [result.describe()])[0]
+        if result.exit_code == 127:  # the sandbox has no git (a docker image built before it held one)
+            raise UnavailableError(f"the sandbox cannot run git ({reason[:200]}); a docker image: rebuild it, proctor sandbox build")
         raise InputError(f"the patch does not apply to the task's base: {reason[:300]}")
 
 
@@ -258,17 +260,8 @@ class RepoTestsVerifier:
         tree = {path: data for path, data in patched.items() if not protected(path, repo.protected)}
         tree.update({path: data for path, data in base.items() if protected(path, repo.protected)})  # the trusted ones
         tree.update(repo.test_files())
-        report = f".proctor-report-{secrets.token_hex(8)}.xml"
         ids = [*repo.fail_to_pass, *repo.pass_to_pass]
-        job = Job(
-            command=[PYTHON, RUNNER, *ids],
-            files={**tree, **_pytest_files(), RUNNER: RUNNER_SOURCE.encode()},
-            stdin=f"{report}\n".encode(),
-            env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},  # no plugin from an entry point anywhere in the tree
-            collect=[report],
-        )
-        result = self.sandbox.run(job, self.limits)
-        outcomes = junit_outcomes(result.files.get(report))
+        outcomes, result = run_pytest(self.sandbox, tree, ids, self.limits)
         wrong = {i: outcomes.get(i, "missing") for i in ids if outcomes.get(i) != "passed"}
         evidence: dict[str, Any] = {"outcomes": {i: outcomes.get(i, "missing") for i in ids}, "run": result.describe()}
         found = verdict(self, proposal, "pass", f"all {len(ids)} of the task's tests pass", timer, **evidence)
@@ -278,6 +271,24 @@ class RepoTestsVerifier:
                 self, proposal, "fail", f"{len(wrong)} of the task's {len(ids)} tests do not pass: {listed}", timer, **evidence
             )
         return found.model_copy(update={"sandbox": provenance(result)})
+
+
+def run_pytest(sandbox: Sandbox, tree: dict[str, bytes], args: list[str], limits: Limits = REPO_LIMITS) -> tuple[dict[str, str], Any]:
+    """pytest on ``tree`` in the sandbox, given ``args`` (test ids or paths): each test id's outcome, and the job's result.
+
+    pytest is shipped into the job; plugin autoload is off; the JUnit report goes to a name the job
+    learns on stdin before any of the tree's code is imported.
+    """
+    report = f".proctor-report-{secrets.token_hex(8)}.xml"
+    job = Job(
+        command=[PYTHON, RUNNER, *args],
+        files={**tree, **_pytest_files(), RUNNER: RUNNER_SOURCE.encode()},
+        stdin=f"{report}\n".encode(),
+        env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},  # no plugin from an entry point anywhere in the tree
+        collect=[report],
+    )
+    result = sandbox.run(job, limits)
+    return junit_outcomes(result.files.get(report)), result
 
 
 def junit_outcomes(report: bytes | None) -> dict[str, str]:

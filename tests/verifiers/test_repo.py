@@ -140,3 +140,17 @@ def test_swe_bench_predictions_are_verified_against_a_directory_of_repository_ta
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in (tmp_path / "preds.jsonl_results.jsonl").read_text().splitlines()]
     assert [r["passed"] for r in results] == [True, False, False] and abs(json.loads(done.stdout)["pass@1"] - 1 / 3) < 1e-9
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", ["honest fix", "raises SystemExit at import", "changes nothing", "edits the test"])
+def test_the_docker_backend_runs_a_repository_task_end_to_end(docker_sandbox, name):
+    """git apply and pytest in a container of the locally built image, against the real engine."""
+    patch = diff(WORDS, BUGGY, FIXED) if name == "honest fix" else HACKS[name][0]
+    found, by = _verify(docker_sandbox, patch)
+    if name == "honest fix":
+        assert found.passed, found.detail
+        assert set(by["repo_tests"].evidence["outcomes"].values()) == {"passed"}
+        assert by["repo_tests"].sandbox["backend"] == "docker"
+    else:
+        assert not found.passed and found.evidence.get("decided_by") == HACKS[name][1], found.detail

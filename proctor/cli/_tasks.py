@@ -1,0 +1,45 @@
+"""``proctor tasks``: make tasks for the verifiers from what a user already has."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import typer
+
+from proctor._display import shown
+from proctor.cli._sandbox import BACKEND_HELP, UNSAFE_HELP, open_sandbox
+from proctor.errors import InputError
+
+tasks_app = typer.Typer(help="Make tasks: repository tasks from a local repository's own tests.", no_args_is_help=True)
+
+
+@tasks_app.command("synthesize")
+def synthesize(
+    repository: Path = typer.Argument(..., help="A local Python repository with a tests/ directory of pytest tests."),
+    out: Path = typer.Option(..., "-o", "--out", help="Write one task directory per fault here (must not hold them already)."),
+    test_command: str = typer.Option("python -m pytest -q", "--test-command", help="How the repository runs its tests (pytest)."),
+    limit: int = typer.Option(10, "--limit", min=1, help="At most this many tasks."),
+    sandbox: str = typer.Option(None, "--sandbox", help=BACKEND_HELP),
+    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP, metavar=""),
+) -> None:
+    """Make repository tasks by injecting faults the repository's tests catch (as SWE-smith does).
+
+    Each library file's AST mutants (one small edit each: a flipped comparison, an off-by-one, a
+    deleted statement, ...) replace it in a copy of the repository, and its tests run in the
+    sandbox. A mutant that breaks tests which passed before becomes a task: the mutant is the
+    task's base, the broken tests its fail-to-pass ids, the rest its pass-to-pass ids, the
+    repository's tests the verifier's own, and the diff back to the original its reference fix
+    (reference.diff). Verify a patch against one with `proctor verify TASK_DIR PATCH.diff`.
+    """
+    from proctor.measure import synthesize as make
+
+    if not (repository / "tests").is_dir():
+        raise InputError(f"{repository}: no tests/ directory (a repository task's tests live there)")
+    with open_sandbox(sandbox, unsafe_local) as box:
+        made = make(
+            repository, out, box, test_command=shlex.split(test_command), limit=limit, progress=lambda line: typer.echo(line, err=True)
+        )
+    for task in made:
+        typer.echo(f"{task.directory}  fail_to_pass: {shown(', '.join(task.fail_to_pass))}")
+    typer.echo(f"{len(made)} task(s) in {out}" if made else f"no fault in {repository} broke a passing test: no task written")
