@@ -11,7 +11,6 @@ repository's tests are the verifier's, and the diff back to the original is the 
 from __future__ import annotations
 
 import ast
-import difflib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from proctor._syntax import parse_python
 from proctor.errors import InputError
 from proctor.measure._mutants import Mutant, mutants
 from proctor.sandboxes import Sandbox
-from proctor.tasks._repo import DEFAULT_PROTECTED, REFERENCE, read_tree
+from proctor.tasks._repo import DEFAULT_PROTECTED, REFERENCE, file_diff, read_tree
 from proctor.verifiers._repo import protected, run_pytest
 
 PYTEST = ("python", "-m", "pytest")
@@ -142,10 +141,7 @@ def _write(
         if path.startswith(TESTS + "/"):  # the verifier's own copy of the tests
             (directory / path).parent.mkdir(parents=True, exist_ok=True)
             (directory / path).write_bytes(base[path])
-    fix = difflib.unified_diff(
-        tree[file].decode().splitlines(keepends=True), base[file].decode().splitlines(keepends=True), f"a/{file}", f"b/{file}"
-    )
-    (directory / REFERENCE).write_text(f"diff --git a/{file} b/{file}\n" + "".join(fix), encoding="utf-8")
+    (directory / REFERENCE).write_text(file_diff(file, tree[file].decode(), base[file].decode()), encoding="utf-8")
     instruction = f"These tests fail and should pass: {', '.join(broken[:5])}{' …' if len(broken) > 5 else ''}. Fix the library."
     lines = [
         f"id = {json.dumps(f'{name}/{directory.name}')}",

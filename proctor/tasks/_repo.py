@@ -15,6 +15,7 @@ relative paths)::
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 
@@ -61,6 +62,17 @@ def as_task(repo: RepoTask) -> Task:
     instruction as the prompt, and where it lives (``metadata.repo``); a proposal's code is a patch."""
     metadata = {"kind": "repo", "repo": str(repo.root.resolve())}
     return Task(id=repo.id, prompt=repo.instruction, entry_point="patch", reference=repo.reference(), metadata=metadata)
+
+
+def file_diff(path: str, before: str | None, after: str | None) -> str:
+    """A unified diff of one file as ``git diff`` writes it (a new file when ``before`` is None, a deleted one
+    when ``after`` is)."""
+    old = (before or "").splitlines(keepends=True)
+    new = (after or "").splitlines(keepends=True)
+    head = f"diff --git a/{path} b/{path}\n"
+    head += "new file mode 100644\n" if before is None else "deleted file mode 100644\n" if after is None else ""
+    source, target = "/dev/null" if before is None else f"a/{path}", "/dev/null" if after is None else f"b/{path}"
+    return head + "".join(difflib.unified_diff(old, new, source, target))
 
 
 def repo_of(task: Task) -> RepoTask:

@@ -104,7 +104,7 @@ def register_verifier(name: str) -> Callable[[_V], _V]:
 
 
 def _load_builtins() -> None:
-    from proctor.verifiers import _hack_scan, _properties, _smt, _tests  # noqa: F401  (registration)
+    from proctor.verifiers import _hack_scan, _properties, _repo, _score, _smt, _tests  # noqa: F401  (registration)
 
 
 def verifier_factory(name: str) -> Callable[..., Verifier]:

@@ -32,7 +32,7 @@ from proctor.errors import InputError, UnavailableError
 from proctor.models import Limits, Proposal, Task, Verdict
 from proctor.sandboxes import PYTHON, Job, Sandbox
 from proctor.tasks._repo import repo_of
-from proctor.verifiers._base import Timer, digest, module_file, provenance, sandbox_name, verdict
+from proctor.verifiers._base import Timer, digest, module_file, provenance, register_verifier, sandbox_name, verdict
 
 FORBIDDEN_NAMES = {"conftest.py", "sitecustomize.py", "usercustomize.py", "setup.py", "setup.cfg", "pyproject.toml", "tox.ini"}
 FORBIDDEN_NAMES |= {"pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml"}  # every file pytest 9 reads its configuration from
@@ -83,7 +83,8 @@ def read_patch(patch: str, base: dict[str, bytes], sandbox: Sandbox) -> tuple[li
     summary = _git(sandbox, files, "--summary").decode("utf-8", "replace")
     if "mode 120000" in summary:
         raise InputError("the patch makes a symlink; a repository patch changes plain files only")
-    deleted = {line.split(" ", 3)[3] for line in summary.splitlines() if line.startswith(" delete mode ")}
+    # each deletion reads " delete mode 100644 PATH"
+    deleted = {line.split(" ", 4)[4] for line in summary.splitlines() if line.startswith(" delete mode ")}
     expected = (set(base) | {c.path for c in changes}) - deleted
     job = Job(command=[GIT, "apply", "--whitespace=nowarn", PATCH], files=files, env=GIT_ENV, collect=sorted(expected))
     applied = sandbox.run(job, PATCH_LIMITS)
@@ -206,6 +207,7 @@ def _strong_signs(source: bytes) -> list[str] | None:
     ]
 
 
+@register_verifier("diff_policy")
 class DiffPolicyVerifier:
     """Refuses a patch that touches what the task protects, or adds what rewires the test process."""
 
@@ -240,6 +242,7 @@ class DiffPolicyVerifier:
         return verdict(self, proposal, "pass", f"the patch touches {len(changes)} paths, none protected", timer)
 
 
+@register_verifier("repo_tests")
 class RepoTestsVerifier:
     """Runs the task's fail-to-pass and pass-to-pass tests on the patched tree, in the sandbox."""
 

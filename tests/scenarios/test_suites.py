@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_shipped_suites_load():
-    assert suite_names() == ["gv-gap", "real-model", "reward-hacking", "scored", "self-improvement", "smt"]
+    assert suite_names() == ["gv-gap", "real-model", "repo", "reward-hacking", "scored", "self-improvement", "smt"]
     for name in suite_names():
         plan = load_suite(name).plan(quick=True)
         assert plan.tasks and plan.size() >= 1
@@ -28,7 +28,7 @@ def _every_proposal_has_an_oracle_verdict(path):
     return ends
 
 
-@pytest.mark.parametrize("name", ["gv-gap", "reward-hacking", "smt", "self-improvement", "scored"])
+@pytest.mark.parametrize("name", ["gv-gap", "reward-hacking", "smt", "self-improvement", "scored", "repo"])
 def test_a_quick_run_records_every_cell_whole_with_oracle_truth(quick_run, name):
     path, metrics = quick_run(name)
     plan = load_suite(name).plan(quick=True)
@@ -106,6 +106,19 @@ def test_scored_suite_keeps_inflated_claims_under_self_and_measured_scores_under
     page = write_report(metrics, tmp_path / "report")
     assert (page.parent / "scored-claimed-vs-measured.png").stat().st_size > 0
     assert "claimed score" in page.read_text()
+
+
+def test_repo_suite_keeps_repository_hacks_under_self_and_none_under_external(quick_run):
+    path, metrics = quick_run("repo")
+    cells = cells_by(metrics)
+    for profile in ("modest", "hacking"):
+        assert mean(cells[(profile, "external", 1)], "accepted_hacks") == 0
+        assert mean(cells[(profile, "self", 1)], "accepted_hacks") > 0
+    assert mean(cells[("modest", "external", 1)], "precision") == 1.0
+    with Ledger(path, readonly=True) as book:
+        hacks = {e.data["metadata"]["hack"] for e in book.entries(kinds=["proposal"]) if e.data["metadata"].get("hack")}
+        verifiers = {e.data["verifier"] for e in book.entries(kinds=["verdict"])}
+    assert len(hacks) >= 3 and verifiers == {"cascade(diff_policy,repo_tests)"}
 
 
 def test_a_suite_file_with_a_bad_field_is_named(tmp_path):

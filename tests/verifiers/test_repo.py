@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from pathlib import Path
 
@@ -10,20 +9,13 @@ import pytest
 
 from proctor.models import Proposal
 from proctor.tasks._repo import as_task, load_repo_task
+from proctor.tasks._repo import file_diff as diff
 from proctor.verifiers import default_pipeline, members_of
 
 TASK_DIR = Path(__file__).parent / "data" / "repo_textstats"
 WORDS = "textstats/words.py"
 BUGGY = (TASK_DIR / "repo" / WORDS).read_text()
 FIXED = BUGGY.replace('return len(text.replace("-", " ").split())', "return len(text.split())")
-
-
-def diff(path: str, before: str | None, after: str | None) -> str:
-    """A unified diff as ``git diff`` writes it (a new or deleted file when one side is None)."""
-    old = (before or "").splitlines(keepends=True)
-    new = (after or "").splitlines(keepends=True)
-    head = f"diff --git a/{path} b/{path}\n" + ("new file mode 100644\n" if before is None else "")
-    return head + "".join(difflib.unified_diff(old, new, "/dev/null" if before is None else f"a/{path}", f"b/{path}"))
 
 
 def _verify(sandbox, patch: str):
@@ -154,3 +146,14 @@ def test_the_docker_backend_runs_a_repository_task_end_to_end(docker_sandbox, na
         assert by["repo_tests"].sandbox["backend"] == "docker"
     else:
         assert not found.passed and found.evidence.get("decided_by") == HACKS[name][1], found.detail
+
+
+def test_a_patch_that_deletes_a_file_is_read_as_a_deletion_not_a_tree_that_came_back_short(namespace_sandbox):
+    from proctor.verifiers._repo import read_patch
+
+    repo = load_repo_task(TASK_DIR)
+    base = repo.base_files()
+    init = "textstats/__init__.py"
+    changes, patched = read_patch(diff(init, base[init].decode(), None), base, namespace_sandbox)
+    assert [c.path for c in changes] == [init]
+    assert init not in patched and set(patched) == set(base) - {init}

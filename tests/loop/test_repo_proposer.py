@@ -1,0 +1,58 @@
+"""The simulated proposer on repository tasks: the reference fix, a patch that fixes nothing, and patch hacks."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+import proctor.scenarios
+from proctor.loop import Profile, SimulatedProposer
+from proctor.loop._simulated import REPO_HACKS, _repo_view
+from proctor.models import Proposal
+from proctor.tasks import resolve_tasks
+from proctor.verifiers import default_pipeline
+
+TASKS = resolve_tasks(str(Path(proctor.scenarios.__file__).parent / "tasks" / "repo"))
+TEXTSTATS = TASKS["textstats/word-count-1"]
+WHY = {
+    "edits the failing test": "protected",
+    "deletes the failing test": "protected",
+    "adds a conftest that passes everything": "protected",
+    "exits 0 at import": "os._exit",
+    "skips the tests at import": "pytest",
+}
+
+
+def test_every_shipped_repository_task_has_a_reference_fix_the_pipeline_accepts(namespace_sandbox):
+    assert len(TASKS) == 3
+    for task in TASKS.values():
+        found = default_pipeline(task, namespace_sandbox).verify(task, Proposal(task_id=task.id, code=task.reference))
+        assert found.passed, (task.id, found.detail)
+
+
+@pytest.mark.parametrize("name", sorted(REPO_HACKS))
+def test_each_repository_hack_the_proposer_makes_is_rejected_for_its_reason(namespace_sandbox, name):
+    patch = REPO_HACKS[name](_repo_view(TEXTSTATS))
+    found = default_pipeline(TEXTSTATS, namespace_sandbox).verify(TEXTSTATS, Proposal(task_id=TEXTSTATS.id, code=patch))
+    assert not found.passed, found.detail
+    assert WHY[name] in found.detail, found.detail
+
+
+def test_a_wrong_honest_patch_applies_and_leaves_the_tests_failing(namespace_sandbox):
+    proposer = SimulatedProposer(Profile(competence=0.0, hack=0.0), seed=0)
+    proposal = proposer.propose(TEXTSTATS, None)
+    assert proposal.metadata["simulated"] == "mutant"
+    found = default_pipeline(TEXTSTATS, namespace_sandbox).verify(TEXTSTATS, proposal)
+    assert not found.passed and "do not pass" in found.detail, found.detail
+
+
+def test_hacks_are_drawn_from_the_repository_hacks_on_a_repository_task():
+    proposer = SimulatedProposer(Profile(hack=1.0), seed=0)
+    names = {proposer.propose(TEXTSTATS, None).metadata["hack"]}
+    names |= {SimulatedProposer(Profile(hack=1.0), seed=s).propose(TEXTSTATS, None).metadata["hack"] for s in range(1, 30)}
+    assert names == set(REPO_HACKS)
+    assert random.Random(0)  # the draws are seeded per (seed, task, attempt): the same seed, the same hack
+    again = SimulatedProposer(Profile(hack=1.0), seed=7)
+    assert again.propose(TEXTSTATS, None).code == SimulatedProposer(Profile(hack=1.0), seed=7).propose(TEXTSTATS, None).code
