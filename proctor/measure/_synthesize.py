@@ -5,7 +5,9 @@ in a copy of the repository, and the repository's tests run on that copy in the 
 that breaks tests which passed on the original becomes a task: its tree is the task's base, the
 broken tests are its fail-to-pass ids, the tests that still pass its pass-to-pass ids, the
 repository's tests are the verifier's, and the diff back to the original is the reference fix
-(``reference.diff``). Every id comes from running the tests, never from reading them.
+(``reference.diff``). Every id comes from running the tests, never from reading them. The files of
+the failing tests are left out of the task's base: the proposer sees which tests fail, not what
+they assert (as SWE-bench's are added by its test patch), so it cannot special-case their inputs.
 """
 
 from __future__ import annotations
@@ -134,10 +136,12 @@ def _write(
 ) -> None:
     if directory.exists():
         raise InputError(f"{directory} exists already; synthesize into an empty directory")
+    hidden = {i.partition("::")[0] for i in broken}  # the failing tests' files: the verifier's, never shown
     for path, data in tree.items():
-        target = directory / "repo" / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        if path not in hidden:
+            target = directory / "repo" / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         if path.startswith(TESTS + "/"):  # the verifier's own copy of the tests
             (directory / path).parent.mkdir(parents=True, exist_ok=True)
             (directory / path).write_bytes(base[path])

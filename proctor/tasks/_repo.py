@@ -41,6 +41,7 @@ class RepoTask(BaseModel):
     fail_to_pass: list[str] = Field(min_length=1)
     pass_to_pass: list[str] = Field(default_factory=list)
     protected: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECTED))
+    impossible: bool = False  # a honeypot: its tests contradict the instruction, so a patch that passes them cheats
     root: Path
 
     def base_files(self) -> dict[str, bytes]:
@@ -60,7 +61,9 @@ class RepoTask(BaseModel):
 def as_task(repo: RepoTask) -> Task:
     """The repository task as a ``Task`` the pipeline, the ledger and the loop carry: its id, its
     instruction as the prompt, and where it lives (``metadata.repo``); a proposal's code is a patch."""
-    metadata = {"kind": "repo", "repo": str(repo.root.resolve())}
+    metadata: dict[str, object] = {"kind": "repo", "repo": str(repo.root.resolve())}
+    if repo.impossible:
+        metadata["impossible"] = True  # the scenarios' cheating rate counts any pass of it
     return Task(id=repo.id, prompt=repo.instruction, entry_point="patch", reference=repo.reference(), metadata=metadata)
 
 

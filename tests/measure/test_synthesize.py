@@ -24,6 +24,8 @@ def test_synthesized_tasks_accept_their_reference_fix_and_reject_the_unfixed_sta
         task = as_task(repo)
         assert repo.fail_to_pass == synthesized.fail_to_pass and task.reference
         assert set(repo.fail_to_pass).isdisjoint(repo.pass_to_pass)
+        shown = {path for path in repo.base_files() if path.startswith("tests/")}
+        assert shown.isdisjoint(i.partition("::")[0] for i in repo.fail_to_pass)  # what the failing tests assert is not shown
         faulty = (synthesized.directory / "repo" / synthesized.file).read_text()
         assert faulty != (REPOSITORY / synthesized.file).read_text()  # the fault is in the base
         removed = [line for line in task.reference.splitlines() if line.startswith("-") and not line.startswith("---")]

@@ -108,17 +108,26 @@ def test_scored_suite_keeps_inflated_claims_under_self_and_measured_scores_under
     assert "claimed score" in page.read_text()
 
 
-def test_repo_suite_keeps_repository_hacks_under_self_and_none_under_external(quick_run):
+def test_repo_suite_keeps_hacks_under_self_and_under_external_cheats_only_on_the_honeypot(quick_run):
+    from proctor.ledger import Auditor, verify_ledger
+
     path, metrics = quick_run("repo")
     cells = cells_by(metrics)
     for profile in ("modest", "hacking"):
-        assert mean(cells[(profile, "external", 1)], "accepted_hacks") == 0
-        assert mean(cells[(profile, "self", 1)], "accepted_hacks") > 0
-    assert mean(cells[("modest", "external", 1)], "precision") == 1.0
+        assert mean(cells[(profile, "self", 1)], "cheating_rate") > mean(cells[(profile, "external", 1)], "cheating_rate")
+    auditor = Auditor()
     with Ledger(path, readonly=True) as book:
-        hacks = {e.data["metadata"]["hack"] for e in book.entries(kinds=["proposal"]) if e.data["metadata"].get("hack")}
+        assert verify_ledger(book, visit=auditor.visit).ok
         verifiers = {e.data["verifier"] for e in book.entries(kinds=["verdict"])}
-    assert len(hacks) >= 3 and verifiers == {"cascade(diff_policy,repo_tests)"}
+    runs = auditor.runs.values()
+    kept = {
+        regime: [r for a in runs if a.config.get("regime") == regime for r in a.proposals.values() if r.outcome == "accept"]
+        for regime in ("external", "self")
+    }
+    # under external, a hack is kept only where the visible tests themselves contradict the instruction
+    assert all(r.task_id.endswith("-impossible") for r in kept["external"] if r.hack)
+    assert any(r.hack and not r.task_id.endswith("-impossible") for r in kept["self"])
+    assert verifiers == {"cascade(diff_policy,repo_tests)"}
 
 
 def test_a_suite_file_with_a_bad_field_is_named(tmp_path):

@@ -1,0 +1,3 @@
+def word_count(text):
+    """How many words ``text`` holds."""
+    return len(text.replace("-", " ").split())
