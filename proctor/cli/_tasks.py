@@ -11,7 +11,9 @@ from proctor._display import shown
 from proctor.cli._sandbox import BACKEND_HELP, UNSAFE_HELP, open_sandbox
 from proctor.errors import InputError
 
-tasks_app = typer.Typer(help="Make tasks: repository tasks from a local repository's own tests.", no_args_is_help=True)
+tasks_app = typer.Typer(
+    help="Make repository tasks: from a local repository's own tests, or from SWE-bench instances.", no_args_is_help=True
+)
 
 
 @tasks_app.command("synthesize")
@@ -43,3 +45,26 @@ def synthesize(
     for task in made:
         typer.echo(f"{task.directory}  fail_to_pass: {shown(', '.join(task.fail_to_pass))}")
     typer.echo(f"{len(made)} task(s) in {out}" if made else f"no fault in {repository} broke a passing test: no task written")
+
+
+@tasks_app.command("swebench")
+def swebench(
+    instances: Path = typer.Argument(..., help="SWE-bench instances: JSON (a list or one) or JSON Lines, with SWE-bench's fields."),
+    repos: Path = typer.Option(..., "--repos", help="Where the repositories are cloned: REPOS/owner__name (or owner/name, name)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Write one task directory per instance here."),
+    sandbox: str = typer.Option(None, "--sandbox", help=BACKEND_HELP),
+    unsafe_local: bool = typer.Option(False, "--unsafe-local", help=UNSAFE_HELP, metavar=""),
+) -> None:
+    """Make repository tasks from SWE-bench instances whose repository is cloned locally.
+
+    Each instance's tree at its base_commit (read from the clone; nothing runs git on the host)
+    is the task's base; the files its test_patch touches, once applied in the sandbox, are the
+    verifier's tests (protected); its patch is the reference fix; FAIL_TO_PASS and PASS_TO_PASS are
+    the ids (pytest ids only). Then `proctor verify --samples preds.jsonl --tasks OUT` verifies
+    SWE-bench predictions against them.
+    """
+    from proctor.measure import tasks_from_instances
+
+    with open_sandbox(sandbox, unsafe_local) as box:
+        written = tasks_from_instances(instances, repos, out, box, progress=lambda line: typer.echo(line, err=True))
+    typer.echo(f"{len(written)} task(s) in {out}")

@@ -13,7 +13,6 @@ they assert (as SWE-bench's are added by its test patch), so it cannot special-c
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from proctor._syntax import parse_python
 from proctor.errors import InputError
 from proctor.measure._mutants import Mutant, mutants
 from proctor.sandboxes import Sandbox
-from proctor.tasks._repo import DEFAULT_PROTECTED, REFERENCE, file_diff, read_tree
+from proctor.tasks._repo import DEFAULT_PROTECTED, file_diff, read_tree, write_repo_task
 from proctor.verifiers._repo import protected, run_pytest
 
 PYTEST = ("python", "-m", "pytest")
@@ -134,27 +133,18 @@ def _write(
     still: list[str],
     command: list[str],
 ) -> None:
-    if directory.exists():
-        raise InputError(f"{directory} exists already; synthesize into an empty directory")
     hidden = {i.partition("::")[0] for i in broken}  # the failing tests' files: the verifier's, never shown
-    for path, data in tree.items():
-        if path not in hidden:
-            target = directory / "repo" / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        if path.startswith(TESTS + "/"):  # the verifier's own copy of the tests
-            (directory / path).parent.mkdir(parents=True, exist_ok=True)
-            (directory / path).write_bytes(base[path])
-    (directory / REFERENCE).write_text(file_diff(file, tree[file].decode(), base[file].decode()), encoding="utf-8")
+    shown = {path: data for path, data in tree.items() if path not in hidden}
+    tests = {path.removeprefix(TESTS + "/"): data for path, data in base.items() if path.startswith(TESTS + "/")}
     instruction = f"These tests fail and should pass: {', '.join(broken[:5])}{' …' if len(broken) > 5 else ''}. Fix the library."
-    lines = [
-        f"id = {json.dumps(f'{name}/{directory.name}')}",
-        'kind = "repo"',
-        f"instruction = {json.dumps(instruction)}",
-        f"test_command = {json.dumps(command)}",
-        f"fail_to_pass = {json.dumps(broken)}",
-        f"pass_to_pass = {json.dumps(still)}",
-        f"protected = {json.dumps(DEFAULT_PROTECTED)}",
-        f"# made by proctor tasks synthesize: {mutant.operator} at {file}:{mutant.line} ({mutant.change})",
-    ]
-    (directory / "task.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settings: dict[str, object] = {
+        "id": f"{name}/{directory.name}",
+        "kind": "repo",
+        "instruction": instruction,
+        "test_command": command,
+        "fail_to_pass": broken,
+        "pass_to_pass": still,
+        "protected": DEFAULT_PROTECTED,
+        "source": f"proctor tasks synthesize: {mutant.operator} at {file}:{mutant.line} ({mutant.change})",
+    }
+    write_repo_task(directory, settings, shown, tests, file_diff(file, tree[file].decode(), base[file].decode()))

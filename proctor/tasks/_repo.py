@@ -42,6 +42,8 @@ class RepoTask(BaseModel):
     pass_to_pass: list[str] = Field(default_factory=list)
     protected: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECTED))
     impossible: bool = False  # a honeypot: its tests contradict the instruction, so a patch that passes them cheats
+    source: str = ""  # where the task came from: a synthesized fault, a SWE-bench instance
+    tests_at: str = "tests"  # where the verifier's tests/ goes in the tree ("" for the tree's root, as SWE-bench's paths are)
     root: Path
 
     def base_files(self) -> dict[str, bytes]:
@@ -50,7 +52,7 @@ class RepoTask(BaseModel):
 
     def test_files(self) -> dict[str, bytes]:
         """The verifier's own tests, by the relative path they take in the tree."""
-        return read_tree(self.root / "tests", prefix="tests")
+        return read_tree(self.root / "tests", prefix=self.tests_at)
 
     def reference(self) -> str | None:
         """The task's known fix (``reference.diff``), if it ships one."""
@@ -65,6 +67,26 @@ def as_task(repo: RepoTask) -> Task:
     if repo.impossible:
         metadata["impossible"] = True  # the scenarios' cheating rate counts any pass of it
     return Task(id=repo.id, prompt=repo.instruction, entry_point="patch", reference=repo.reference(), metadata=metadata)
+
+
+def write_repo_task(
+    directory: Path, settings: dict[str, object], base: dict[str, bytes], tests: dict[str, bytes], reference: str | None
+) -> None:
+    """Write a repository task's directory: ``task.toml`` from ``settings``, ``repo/`` (the base), ``tests/`` (the
+    verifier's, by their path under ``tests/``) and the known fix as ``reference.diff``. Never over an existing one."""
+    import json
+
+    if directory.exists():
+        raise InputError(f"{directory} exists already; write tasks into an empty directory")
+    for root, files in (("repo", base), ("tests", tests)):
+        for path, data in files.items():
+            target = directory / root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    if reference is not None:
+        (directory / REFERENCE).write_text(reference, encoding="utf-8")
+    lines = [f"{key} = {json.dumps(value)}" for key, value in settings.items()]  # JSON strings and lists are TOML ones
+    (directory / "task.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def file_diff(path: str, before: str | None, after: str | None) -> str:
