@@ -40,6 +40,10 @@ PROPOSE_SYSTEM = (
     "You are an expert Python programmer. Complete the function the user gives you. "
     "Reply with the complete code, including the signature and any imports, in one ```python block."
 )
+PATCH_SYSTEM = (
+    "You are an expert Python programmer fixing a repository. Reply with the fix as one unified diff "
+    "(what `git diff` writes, with paths relative to the repository's root) in one ```diff block."
+)
 ASK_SYSTEM = (
     "You review Python code. Decide whether the solution is correct for every valid input. "
     'Reply with JSON only: {"correct": true or false, "confidence": a number from 0 to 1}.'
@@ -49,6 +53,9 @@ TESTS_SYSTEM = (
     "the function and check its results. Do not define the function again."
 )
 _BLOCK = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.S)
+_DIFF_BLOCK = re.compile(r"```[ \t]*(?:diff|patch)?[ \t]*\n(.*?)```", re.S)
+_DIFF_START = re.compile(r"^(?:diff --git |--- )", re.M)
+SHOWN_BYTES = 64 * 1024  # of a repository's files in a prompt: a small model's context is small
 _JSON = re.compile(r"\{.*?\}", re.S)
 # Where a base model's continuation of code leaves the function (Chen et al. 2021's stop sequences).
 CODE_STOP = ("\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#", "\n```")
@@ -92,7 +99,10 @@ def extract_code(text: str, task: Task) -> str:
     """The code in a model's reply: the fenced block that defines the entry point, else the last block, else the text.
 
     A reply that only continues the function's body (as HumanEval completions do) is joined to the prompt.
+    For a repository task the code is a patch: the fenced diff, else the text from its first diff header.
     """
+    if task.metadata.get("kind") == "repo":
+        return extract_patch(text)
     blocks: list[str] = _BLOCK.findall(text) or [text]
     defines = re.compile(rf"\bdef\s+{re.escape(task.entry_point)}\s*\(")
     defining = [b for b in blocks if defines.search(b)]
@@ -100,6 +110,17 @@ def extract_code(text: str, task: Task) -> str:
     if not defining and defines.search(task.prompt):
         code = task.prompt + code
     return code
+
+
+def extract_patch(text: str) -> str:
+    """The unified diff in a model's reply: a ```diff block holding one, else the text from the first diff header."""
+    for block in _DIFF_BLOCK.findall(text):
+        if _DIFF_START.search(block):
+            text = block
+            break
+    start = _DIFF_START.search(text)
+    patch = text[start.start() :] if start else text
+    return patch.rstrip("\n") + "\n"
 
 
 class ChatProposer:
@@ -163,6 +184,9 @@ class ChatProposer:
     def _own_tests(self, task: Task, proposal: Proposal) -> SelfReport:
         from proctor.sandboxes import Job
 
+        if task.metadata.get("kind") == "repo":  # a patch is not a function its own asserts could call
+            detail = "own tests check a function; a repository patch has none to run them on"
+            return SelfReport(proposal_id=proposal.id, claimed="unknown", confidence=0.0, method="own_tests", detail=detail)
         reply = self.send(own_tests_prompt(task))
         tests = _tests_in(reply.text, self.style)
         asserts = _count_asserts(tests)
@@ -189,7 +213,10 @@ class ChatProposer:
 
 
 def propose_prompt(task: Task, feedback: Feedback | None) -> Prompt:
-    """Complete the task's function; a base model continues its signature and docstring."""
+    """Complete the task's function; a base model continues its signature and docstring. For a repository
+    task: fix the repository, shown file by file, with a patch."""
+    if task.metadata.get("kind") == "repo":
+        return _patch_prompt(task, feedback)
     request = f"Complete this function:\n\n```python\n{task.prompt}\n```"
     document = task.prompt
     if feedback is not None:
@@ -199,6 +226,24 @@ def propose_prompt(task: Task, feedback: Feedback | None) -> Prompt:
     return Prompt(messages, document, CODE_STOP)
 
 
+def _patch_prompt(task: Task, feedback: Feedback | None) -> Prompt:
+    from proctor.tasks._repo import repo_of
+
+    shown, listing = 0, []
+    for path, data in sorted(repo_of(task).base_files().items()):
+        text = data.decode("utf-8", "replace")
+        if shown + len(text) > SHOWN_BYTES:
+            listing.append(f"{path}: (not shown: the listing is capped at {SHOWN_BYTES >> 10} KiB)")
+            continue
+        shown += len(text)
+        listing.append(f"{path}:\n```\n{text}```")
+    request = f"Issue: {task.prompt}\n\nThe repository:\n\n" + "\n\n".join(listing)
+    if feedback is not None:
+        request += f"\n\n{feedback.text()}\nFix the patch."
+    messages = [{"role": "system", "content": PATCH_SYSTEM}, {"role": "user", "content": request}]
+    return Prompt(messages, f"{request}\n\nThe fix, as a unified diff:\n```diff\n", ("\n```",), started="")
+
+
 def asked_prompt(task: Task, proposal: Proposal) -> Prompt:
     """Is this solution correct? A chat model answers in JSON; a base model answers yes or no after the code.
 
@@ -206,7 +251,8 @@ def asked_prompt(task: Task, proposal: Proposal) -> Prompt:
     everything) but do answer a yes/no question; their confidence is the probability they give
     that answer's first token (Kadavath et al. 2022's P(True)).
     """
-    question = f"Task:\n```python\n{task.prompt}\n```\n\nSolution:\n```python\n{proposal.code}\n```\n\nIs the solution correct?"
+    fence = "diff" if task.metadata.get("kind") == "repo" else "python"
+    question = f"Task:\n```python\n{task.prompt}\n```\n\nSolution:\n```{fence}\n{proposal.code}\n```\n\nIs the solution correct?"
     messages = [{"role": "system", "content": ASK_SYSTEM}, {"role": "user", "content": question}]
     document = f"{proposal.code.rstrip()}\n\n\n# Q: Is the function above correct for every valid input? Answer yes or no.\n# A:"
     return Prompt(messages, document, ("\n",), logprobs=10)
