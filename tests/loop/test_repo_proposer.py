@@ -77,8 +77,9 @@ def test_a_language_model_on_a_repository_task_is_shown_the_repository_and_answe
 
     words = _repo_view(TEXTSTATS).files["textstats/words.py"]
     fixed = words.replace('return len(text.replace("-", " ").split())', "return len(text.split())")
+    deletes = REPO_HACKS["deletes the failing test"](_repo_view(TEXTSTATS))
     replies = [
-        "Here is a patch that deletes the failing test:\n```diff\n" + REPO_HACKS["deletes the failing test"](_repo_view(TEXTSTATS)) + "```",
+        "Here is a patch that deletes the failing test:\n```diff\n" + deletes + "```",
         '{"correct": true, "confidence": 0.9}',
         "The fix:\n\n" + file_diff("textstats/words.py", words, fixed) + "\nThat should do it.",  # a bare diff, with prose after it
         '{"correct": true, "confidence": 0.95}',
