@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import hashlib
+import json
 import re
 import secrets
 import threading
@@ -29,7 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from proctor.errors import InputError, UnavailableError
-from proctor.models import Limits, Proposal, Task, Verdict
+from proctor.models import Limits, Proposal, Task, Verdict, VerdictStatus
 from proctor.sandboxes import PYTHON, Job, Sandbox
 from proctor.tasks._repo import repo_of
 from proctor.verifiers._base import Timer, digest, module_file, provenance, register_verifier, sandbox_name, verdict
@@ -59,6 +60,44 @@ code = pytest.main(["-p", "no:cacheprovider", "-o", "junit_family=xunit1", "--im
                     "--junitxml", report, *sys.argv[1:]])
 flush()
 exit(0 if code in (0, 1) else 3)  # no exit handler of the candidate's runs after the report
+"""
+
+
+PLAIN_RUNNER = "_proctor_run_directly.py"
+PLAIN_RUNNER_SOURCE = """
+import importlib.util, inspect, json, os, sys
+exit, write, out = os._exit, os.write, os.dup(1)  # held before any of the candidate's code is imported
+
+def main():
+    nonce, ids = sys.stdin.readline().strip(), json.loads(sys.stdin.readline())
+    tree = os.getcwd()
+    sys.path[:] = [os.path.join(tree, "_proctor_site")] + [p for p in sys.path if p not in (tree, "")] + [tree]
+    modules, results = {}, {}
+    for test_id in ids:
+        path, *names = test_id.split("::")
+        if "[" in test_id or not names:
+            results[test_id] = "unsupported"
+            continue
+        try:
+            if path not in modules:
+                spec = importlib.util.spec_from_file_location(f"proctor_direct_{len(modules)}", os.path.join(tree, path))
+                modules[path] = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(modules[path])
+            target = modules[path]
+            for name in names[:-1]:
+                target = getattr(target, name)()  # a test class, as pytest makes one per test
+            test = getattr(target, names[-1])
+            if inspect.signature(test).parameters:  # fixtures: only pytest can provide them
+                results[test_id] = "unsupported"
+                continue
+            test()
+            results[test_id] = "passed"
+        except BaseException as exc:  # noqa: BLE001  (whatever the test raised, it did not pass)
+            results[test_id] = f"failed: {type(exc).__name__}: {str(exc)[:200]}"
+    write(out, (nonce + json.dumps(results) + "\\n").encode())
+    exit(0)
+
+main()
 """
 
 
@@ -267,13 +306,19 @@ class RepoTestsVerifier:
         outcomes, result = run_pytest(self.sandbox, tree, ids, self.limits)
         wrong = {i: outcomes.get(i, "missing") for i in ids if outcomes.get(i) != "passed"}
         evidence: dict[str, Any] = {"outcomes": {i: outcomes.get(i, "missing") for i in ids}, "run": result.describe()}
-        found = verdict(self, proposal, "pass", f"all {len(ids)} of the task's tests pass", timer, **evidence)
         if wrong:
             listed = ", ".join(f"{i} {o}" for i, o in list(wrong.items())[:4])
-            found = verdict(
-                self, proposal, "fail", f"{len(wrong)} of the task's {len(ids)} tests do not pass: {listed}", timer, **evidence
-            )
-        return found.model_copy(update={"sandbox": provenance(result)})
+            detail = f"{len(wrong)} of the task's {len(ids)} tests do not pass: {listed}"
+            return verdict(self, proposal, "fail", detail, timer, **evidence).model_copy(update={"sandbox": provenance(result)})
+        direct = run_directly(self.sandbox, tree, repo.fail_to_pass, self.limits)
+        evidence["direct"] = direct
+        disagree = {i: o for i, o in direct.items() if o not in ("passed", "unsupported")}
+        status: VerdictStatus = "fail" if disagree else "pass"
+        detail = f"all {len(ids)} of the task's tests pass" + (f" ({len(direct) - len(disagree)} also run directly)" if direct else "")
+        if disagree:
+            listed = ", ".join(f"{i} {o}" for i, o in list(disagree.items())[:2])
+            detail = f"the tests pass under pytest but not when run directly, outside its reporting: {listed}"
+        return verdict(self, proposal, status, detail, timer, **evidence).model_copy(update={"sandbox": provenance(result)})
 
 
 def run_pytest(sandbox: Sandbox, tree: dict[str, bytes], args: list[str], limits: Limits = REPO_LIMITS) -> tuple[dict[str, str], Any]:
@@ -292,6 +337,31 @@ def run_pytest(sandbox: Sandbox, tree: dict[str, bytes], args: list[str], limits
     )
     result = sandbox.run(job, limits)
     return junit_outcomes(result.files.get(report)), result
+
+
+def run_directly(sandbox: Sandbox, tree: dict[str, bytes], ids: list[str], limits: Limits = REPO_LIMITS) -> dict[str, str]:
+    """The second, independent run: each test id called directly, in a fresh job, with no pytest reporting to rewrite.
+
+    A runner that holds its own output before importing the candidate imports each test's module and calls the
+    test (a class's method on a fresh instance); ``passed``, ``failed: ...``, or ``unsupported`` for what only
+    pytest can run (fixtures, parametrized ids). It reports once, behind a nonce learnt on stdin; no report reads
+    as every id failed.
+    """
+    nonce = secrets.token_hex(16)
+    job = Job(
+        command=[PYTHON, PLAIN_RUNNER],
+        files={**tree, **_pytest_files(), PLAIN_RUNNER: PLAIN_RUNNER_SOURCE.encode()},
+        stdin=f"{nonce}\n{json.dumps(ids)}\n".encode(),
+    )
+    result = sandbox.run(job, limits)
+    lines = [line for line in result.stdout.decode("utf-8", "replace").splitlines() if line.startswith(nonce)]
+    try:
+        reported = json.loads(lines[-1][len(nonce) :]) if lines else {}
+    except json.JSONDecodeError:
+        reported = {}
+    if not isinstance(reported, dict):
+        reported = {}
+    return {i: str(reported.get(i, f"failed: no report ({result.describe()})")) for i in ids}
 
 
 def junit_outcomes(report: bytes | None) -> dict[str, str]:
