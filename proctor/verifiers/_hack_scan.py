@@ -95,6 +95,10 @@ def scan(tree: ast.AST) -> list[dict[str, Any]]:
             add(node, f"touches .{node.attr}")
         elif isinstance(node, ast.FunctionDef) and node.name in EQUALITY_DUNDERS:
             add(node, f"defines {node.name}: an object may compare equal to anything")
+        elif isinstance(node, ast.Assign) and (dunder := _assigned_dunder(node)):  # __eq__ = lambda self, other: True
+            add(node, f"assigns {dunder}: an object may compare equal to anything")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in EQUALITY_DUNDERS:
+            add(node, f"names {node.value} in a string (type(...) or setattr can make an object equal to anything)")
         elif isinstance(node, ast.ClassDef) and _overrides_a_plain_type(node):
             add(node, f"class {node.name} subclasses a plain type and overrides its methods (callers see more than the value)", "weak")
         elif isinstance(node, ast.Assign | ast.AugAssign) and any(_is_builtins_target(t) for t in _targets(node)):
@@ -102,6 +106,11 @@ def scan(tree: ast.AST) -> list[dict[str, Any]]:
         elif (isinstance(node, ast.Name) and node.id in ("nan", "NaN")) or (isinstance(node, ast.Attribute) and node.attr == "nan"):
             add(node, "uses NaN", "weak")
     return sorted(signs, key=lambda s: s["line"])
+
+
+def _assigned_dunder(node: ast.Assign) -> str | None:
+    names = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id in EQUALITY_DUNDERS]
+    return names[0] if names else None
 
 
 def _reachable(tree: ast.AST) -> list[ast.AST]:

@@ -17,6 +17,7 @@ runs); what remains is said in docs/architecture.md.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import functools
 import hashlib
@@ -65,36 +66,57 @@ exit(0 if code in (0, 1) else 3)  # no exit handler of the candidate's runs afte
 
 PLAIN_RUNNER = "_proctor_run_directly.py"
 PLAIN_RUNNER_SOURCE = """
-import importlib.util, inspect, json, os, sys
-exit, write, out = os._exit, os.write, os.dup(1)  # held before any of the candidate's code is imported
+import ast, importlib.util, json, os, sys
 
-def main():
-    nonce, ids = sys.stdin.readline().strip(), json.loads(sys.stdin.readline())
+def plain(source, names):
+    # From the trusted test file's syntax, before any of the candidate's code runs: a test pytest alone
+    # can run (fixtures, parametrized, marked) is left to pytest.
+    scope = ast.parse(source).body
+    for name in names:
+        found = [n for n in scope if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name]
+        if not found or found[0].decorator_list:
+            return False
+        scope = found[0].body
+    test = found[0]
+    return isinstance(test, ast.FunctionDef) and len(test.args.args) == (1 if len(names) > 1 else 0) and not (
+        test.args.vararg or test.args.kwarg or test.args.kwonlyargs)
+
+def main(write=os.write, exit=os._exit, out=os.dup(1), readline=sys.stdin.readline, join=os.path.join, attribute=getattr,
+         locate=importlib.util.spec_from_file_location, make=importlib.util.module_from_spec):
+    # Everything the run and its report need is bound here, before the candidate's code is imported: locals it
+    # cannot rebind (its code shares this process, so this raises the bar; it does not make the process trusted).
+    nonce, ids = readline().strip(), json.loads(readline())
     tree = os.getcwd()
-    sys.path[:] = [os.path.join(tree, "_proctor_site")] + [p for p in sys.path if p not in (tree, "")] + [tree]
-    modules, results = {}, {}
+    runnable = []
     for test_id in ids:
         path, *names = test_id.split("::")
-        if "[" in test_id or not names:
-            results[test_id] = "unsupported"
+        try:
+            with open(join(tree, path), encoding="utf-8") as handle:
+                runnable.append(bool(names) and "[" not in test_id and plain(handle.read(), names))
+        except (OSError, SyntaxError, ValueError):
+            runnable.append(False)
+    sys.path[:] = [join(tree, "_proctor_site")] + [p for p in sys.path if p not in (tree, "")] + [tree]
+    modules, letters = {}, []
+    for test_id, run in zip(ids, runnable):
+        if not run:
+            letters.append("U")
             continue
+        path, *names = test_id.split("::")
+        letter = "F"
         try:
             if path not in modules:
-                spec = importlib.util.spec_from_file_location(f"proctor_direct_{len(modules)}", os.path.join(tree, path))
-                modules[path] = importlib.util.module_from_spec(spec)
+                spec = locate("proctor_direct_%d" % len(modules), join(tree, path))
+                modules[path] = make(spec)
                 spec.loader.exec_module(modules[path])
             target = modules[path]
             for name in names[:-1]:
-                target = getattr(target, name)()  # a test class, as pytest makes one per test
-            test = getattr(target, names[-1])
-            if inspect.signature(test).parameters:  # fixtures: only pytest can provide them
-                results[test_id] = "unsupported"
-                continue
-            test()
-            results[test_id] = "passed"
-        except BaseException as exc:  # noqa: BLE001  (whatever the test raised, it did not pass)
-            results[test_id] = f"failed: {type(exc).__name__}: {str(exc)[:200]}"
-    write(out, (nonce + json.dumps(results) + "\\n").encode())
+                target = attribute(target, name)()  # a test class, as pytest makes one per test
+            attribute(target, names[-1])()
+            letter = "P"
+        except BaseException:
+            pass
+        letters.append(letter)
+    write(out, (nonce + "".join(letters) + "\\n").encode())
     exit(0)
 
 main()
@@ -201,18 +223,28 @@ REACHES = re.compile(
 framework, the import machinery, the process's exit, its stdin (where the report's name arrives), other frames."""
 
 
-def reaches_into_the_test_process(patch: str) -> list[tuple[str, str]]:
+def reaches_into_the_test_process(base: dict[str, bytes], patched: dict[str, bytes]) -> list[tuple[str, str]]:
     """(path, what) for each line the patch adds outside the tests (code or data a module could ``exec``) that
-    names something in ``REACHES``: a static check (names built at run time slip past it; docs/architecture.md)."""
+    names something in ``REACHES``: a static check (names built at run time slip past it; docs/architecture.md).
+
+    The added lines are read by comparing each file of the applied tree with the base, at the paths ``git apply``
+    wrote, never from the patch's own headers (a traditional ``+++ tests/...`` header that ``-p1`` strips
+    would otherwise hide library lines as test lines)."""
     found: list[tuple[str, str]] = []
-    path, previous = "", ""
-    for line in patch.splitlines():
-        if line.startswith("+++ ") and previous.startswith("--- "):  # a file's header, never a hunk's added line
-            path = line[4:].strip().removeprefix("b/")
-        elif line.startswith("+") and not path.startswith("tests/") and not line[1:].lstrip().startswith("#"):  # not a comment line
-            found += [(path, f"code reaching into the test process ({m.group(0)})") for m in REACHES.finditer(line[1:])]
-        previous = line
+    for path, data in sorted(patched.items()):
+        if path.startswith("tests/") or data == base.get(path):
+            continue
+        for line in _added_lines(base.get(path, b""), data):
+            if not line.lstrip().startswith("#"):  # not a comment line
+                found += [(path, f"code reaching into the test process ({m.group(0)})") for m in REACHES.finditer(line)]
     return found[:10]
+
+
+def _added_lines(before: bytes, after: bytes) -> list[str]:
+    old = before.decode("utf-8", "replace").splitlines()
+    new = after.decode("utf-8", "replace").splitlines()
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [line for tag, _, _, j1, j2 in matcher.get_opcodes() if tag in ("insert", "replace") for line in new[j1:j2]]
 
 
 def new_signs_of_gaming(base: dict[str, bytes], patched: dict[str, bytes]) -> list[tuple[str, str]]:
@@ -273,7 +305,7 @@ class DiffPolicyVerifier:
             or c.path.endswith(FORBIDDEN_SUFFIXES)
             or any(part.endswith(FORBIDDEN_DIRECTORIES) for part in PurePosixPath(c.path).parts)
         ]
-        reasons += [f"{path}: {why}" for path, why in reaches_into_the_test_process(proposal.code)]
+        reasons += [f"{path}: {why}" for path, why in reaches_into_the_test_process(base, patched)]
         reasons += [f"{path}: {why}" for path, why in new_signs_of_gaming(base, patched)]
         if reasons:
             detail = f"the patch touches what it may not: {'; '.join(reasons[:5])}"
@@ -342,10 +374,10 @@ def run_pytest(sandbox: Sandbox, tree: dict[str, bytes], args: list[str], limits
 def run_directly(sandbox: Sandbox, tree: dict[str, bytes], ids: list[str], limits: Limits = REPO_LIMITS) -> dict[str, str]:
     """The second, independent run: each test id called directly, in a fresh job, with no pytest reporting to rewrite.
 
-    A runner that holds its own output before importing the candidate imports each test's module and calls the
-    test (a class's method on a fresh instance); ``passed``, ``failed: ...``, or ``unsupported`` for what only
-    pytest can run (fixtures, parametrized ids). It reports once, behind a nonce learnt on stdin; no report reads
-    as every id failed.
+    Which tests it can run (no fixtures, parameters, decorators) is read from the trusted test files' syntax
+    before any of the candidate's code is imported; the runner binds what its report needs as locals first,
+    and reports once, a letter per id (P passed, F failed, U only pytest can run it) behind a nonce learnt on
+    stdin. No report, or more than one, reads as every id failed.
     """
     nonce = secrets.token_hex(16)
     job = Job(
@@ -354,14 +386,11 @@ def run_directly(sandbox: Sandbox, tree: dict[str, bytes], ids: list[str], limit
         stdin=f"{nonce}\n{json.dumps(ids)}\n".encode(),
     )
     result = sandbox.run(job, limits)
-    lines = [line for line in result.stdout.decode("utf-8", "replace").splitlines() if line.startswith(nonce)]
-    try:
-        reported = json.loads(lines[-1][len(nonce) :]) if lines else {}
-    except json.JSONDecodeError:
-        reported = {}
-    if not isinstance(reported, dict):
-        reported = {}
-    return {i: str(reported.get(i, f"failed: no report ({result.describe()})")) for i in ids}
+    reports = [line[len(nonce) :] for line in result.stdout.decode("utf-8", "replace").splitlines() if line.startswith(nonce)]
+    if len(reports) != 1 or len(reports[0]) != len(ids) or set(reports[0]) - set("PFU"):
+        why = "no report" if not reports else "a report forged or repeated"
+        return {i: f"failed: {why} ({result.describe()})" for i in ids}
+    return {i: {"P": "passed", "F": "failed", "U": "unsupported"}[letter] for i, letter in zip(ids, reports[0], strict=True)}
 
 
 def junit_outcomes(report: bytes | None) -> dict[str, str]:

@@ -184,5 +184,27 @@ def test_the_direct_run_calls_plain_tests_and_leaves_what_only_pytest_can_run(na
     ids = ["tests/test_t.py::" + n for n in ("test_ok", "test_wrong", "TestGroup::test_method", "test_fixture", "test_param[1]")]
     found = run_directly(namespace_sandbox, {"tests/test_t.py": tests.encode()}, ids)
     assert found[ids[0]] == "passed" and found[ids[2]] == "passed"
-    assert found[ids[1]].startswith("failed: AssertionError")
+    assert found[ids[1]] == "failed"
     assert found[ids[3]] == "unsupported" and found[ids[4]] == "unsupported"
+
+
+# An adversary's patches against the direct run, each accepted before it was hardened: they replace what the runner
+# used after importing the candidate (json.dumps, inspect.signature), or forge its report from its frames.
+FORGES_THE_DIRECT_RUN = {
+    "replaces json.dumps": "import json\n_dumps = json.dumps\njson.dumps = lambda o, *a, **k: _dumps({i: 'passed' for i in o} if "
+    "isinstance(o, dict) else o, *a, **k)\n",
+    "replaces inspect.signature": "import inspect\n\nclass _S:\n    parameters = {'x': 1}\n\ninspect.signature = lambda f: _S()\n",
+    "writes a second report": "import sys\n_f = sys.stdin\n_nonce = _f.readline().strip() if not _f.closed else ''\n"
+    "print(_nonce + 'P', flush=True)\n",
+}
+
+
+@pytest.mark.parametrize("name", list(FORGES_THE_DIRECT_RUN))
+def test_the_direct_run_is_not_steered_by_what_the_candidate_replaces_after_import(namespace_sandbox, name):
+    from proctor.verifiers._repo import run_directly
+
+    tree = {
+        "lib.py": FORGES_THE_DIRECT_RUN[name].encode() + b"\ndef double(x):\n    return x + 1\n",
+        "tests/test_lib.py": b"from lib import double\n\ndef test_double():\n    assert double(3) == 6\n",
+    }
+    assert run_directly(namespace_sandbox, tree, ["tests/test_lib.py::test_double"]) == {"tests/test_lib.py::test_double": "failed"}
