@@ -12,13 +12,14 @@ import pytest
 
 pytest.importorskip("dulwich", reason="the repo extra is not installed (pip install 'proctor[repo]')")
 
+import proctor.scenarios
 from proctor.errors import InputError
 from proctor.measure import tasks_from_instances
 from proctor.models import Proposal
 from proctor.tasks._repo import as_task, file_diff, load_repo_task
 from proctor.verifiers import default_pipeline
 
-DATA = Path(__file__).parents[1] / "verifiers" / "data" / "repo_textstats"
+DATA = Path(proctor.scenarios.__file__).parent / "tasks" / "repo" / "textstats-hyphens"
 WORDS = "textstats/words.py"
 TESTS = "tests/test_words.py"
 

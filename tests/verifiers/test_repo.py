@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+import proctor.scenarios
 from proctor.models import Proposal
 from proctor.tasks._repo import as_task, load_repo_task
 from proctor.tasks._repo import file_diff as diff
 from proctor.verifiers import default_pipeline, members_of
 
-TASK_DIR = Path(__file__).parent / "data" / "repo_textstats"
+TASK_DIR = Path(proctor.scenarios.__file__).parent / "tasks" / "repo" / "textstats-hyphens"  # the repo suite's task
 WORDS = "textstats/words.py"
 BUGGY = (TASK_DIR / "repo" / WORDS).read_text()
 FIXED = BUGGY.replace('return len(text.replace("-", " ").split())', "return len(text.split())")

@@ -1,1 +1,0 @@
-"""Small text statistics."""
