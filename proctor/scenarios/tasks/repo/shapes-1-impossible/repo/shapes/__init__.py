@@ -1,0 +1,1 @@
+"""Small geometry helpers: a repository for `proctor tasks synthesize` to make tasks from."""
