@@ -43,6 +43,7 @@ class RepoTask(BaseModel):
     protected: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECTED))
     impossible: bool = False  # a honeypot: its tests contradict the instruction, so a patch that passes them cheats
     source: str = ""  # where the task came from: a synthesized fault, a SWE-bench instance
+    image: str | None = None  # a local docker image holding what the tests need (its Python at /usr/local/bin/python3)
     tests_at: str = "tests"  # where the verifier's tests/ goes in the tree ("" for the tree's root, as SWE-bench's paths are)
     root: Path
 

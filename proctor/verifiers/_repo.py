@@ -313,15 +313,31 @@ class DiffPolicyVerifier:
         return verdict(self, proposal, "pass", f"the patch touches {len(changes)} paths, none protected", timer)
 
 
+_IMAGE_SANDBOXES: dict[str, Sandbox] = {}
+_IMAGES_LOCK = threading.Lock()
+
+
 @register_verifier("repo_tests")
 class RepoTestsVerifier:
-    """Runs the task's fail-to-pass and pass-to-pass tests on the patched tree, in the sandbox."""
+    """Runs the task's fail-to-pass and pass-to-pass tests on the patched tree, in the sandbox (or, for a task
+    that names a docker ``image`` holding what its tests need, in a container of that image; the patch is
+    still read and applied in the sandbox)."""
 
     id = "repo_tests"
 
     def __init__(self, sandbox: Sandbox, limits: Limits = REPO_LIMITS) -> None:
         self.sandbox, self.limits = sandbox, limits
         self.version = digest(module_file("_repo.py"), config={"limits": limits.model_dump(), "sandbox": sandbox_name(sandbox)})
+
+    def _sandbox_for(self, image: str | None) -> Sandbox:
+        if image is None:
+            return self.sandbox
+        with _IMAGES_LOCK:  # one docker sandbox per image for the process: each holds an engine client
+            if image not in _IMAGE_SANDBOXES:
+                from proctor.sandboxes._docker import DockerSandbox
+
+                _IMAGE_SANDBOXES[image] = DockerSandbox(image=image)
+            return _IMAGE_SANDBOXES[image]
 
     def verify(self, task: Task, proposal: Proposal) -> Verdict:
         timer = Timer()
@@ -335,14 +351,15 @@ class RepoTestsVerifier:
         tree.update({path: data for path, data in base.items() if protected(path, repo.protected)})  # the trusted ones
         tree.update(repo.test_files())
         ids = [*repo.fail_to_pass, *repo.pass_to_pass]
-        outcomes, result = run_pytest(self.sandbox, tree, ids, self.limits)
+        runs_in = self._sandbox_for(repo.image)
+        outcomes, result = run_pytest(runs_in, tree, ids, self.limits)
         wrong = {i: outcomes.get(i, "missing") for i in ids if outcomes.get(i) != "passed"}
         evidence: dict[str, Any] = {"outcomes": {i: outcomes.get(i, "missing") for i in ids}, "run": result.describe()}
         if wrong:
             listed = ", ".join(f"{i} {o}" for i, o in list(wrong.items())[:4])
             detail = f"{len(wrong)} of the task's {len(ids)} tests do not pass: {listed}"
             return verdict(self, proposal, "fail", detail, timer, **evidence).model_copy(update={"sandbox": provenance(result)})
-        direct = run_directly(self.sandbox, tree, repo.fail_to_pass, self.limits)
+        direct = run_directly(runs_in, tree, repo.fail_to_pass, self.limits)
         evidence["direct"] = direct
         disagree = {i: o for i, o in direct.items() if o not in ("passed", "unsupported")}
         status: VerdictStatus = "fail" if disagree else "pass"

@@ -222,3 +222,64 @@ def test_the_direct_run_is_not_steered_by_what_the_candidate_replaces_after_impo
         "tests/test_lib.py": b"from lib import double\n\ndef test_double():\n    assert double(3) == 6\n",
     }
     assert run_directly(namespace_sandbox, tree, ["tests/test_lib.py::test_double"]) == {"tests/test_lib.py::test_double": "failed"}
+
+
+TASK_IMAGE = "proctor-test-task-image:1"
+
+
+@pytest.fixture(scope="module")
+def task_image(docker_engine):
+    """A task's own image: proctor's image plus a module its repository imports (a dependency the sandbox's Python lacks)."""
+    import io
+    import sys
+    import tarfile
+
+    from proctor.sandboxes._docker import engine
+    from proctor.sandboxes._image import root_filesystem
+    from proctor.sandboxes._namespace import _python_prefix
+
+    archive = io.BytesIO(root_filesystem())
+    with tarfile.open(fileobj=archive, mode="a") as tar:
+        source = b"def split_words(text):\n    return text.split()\n"
+        info = tarfile.TarInfo(f"{_python_prefix().lstrip('/')}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/taskdep.py")
+        info.size, info.mode = len(source), 0o644
+        tar.addfile(info, io.BytesIO(source))
+    repository, _, tag = TASK_IMAGE.partition(":")
+    client = engine()
+    client.api.import_image_from_data(archive.getvalue(), repository=repository, tag=tag, changes=["USER 1000:1000", "WORKDIR /work"])
+    yield TASK_IMAGE
+    client.images.remove(TASK_IMAGE, force=True)
+
+
+@pytest.mark.docker
+def test_a_task_that_names_its_image_runs_its_tests_in_a_container_of_it(namespace_sandbox, task_image, tmp_path):
+    import shutil
+
+    task_dir = tmp_path / "textstats-with-a-dependency"
+    shutil.copytree(TASK_DIR, task_dir)
+    words = task_dir / "repo" / WORDS
+    words.write_text("import taskdep\n\n" + BUGGY)  # the base imports a module only the task's image holds
+    fixed = diff(WORDS, words.read_text(), "import taskdep\n\n" + FIXED)
+    (task_dir / "task.toml").write_text((task_dir / "task.toml").read_text() + f'image = "{task_image}"\n')
+    task = as_task(load_repo_task(task_dir))
+    found = default_pipeline(task, namespace_sandbox).verify(task, Proposal(task_id=task.id, code=fixed))
+    assert found.passed, found.detail
+    assert {v.verifier: v for v in members_of(found)}["repo_tests"].sandbox["backend"] == "docker"
+    (task_dir / "task.toml").write_text((task_dir / "task.toml").read_text().replace(f'image = "{task_image}"\n', ""))
+    without = as_task(load_repo_task(task_dir))
+    found = default_pipeline(without, namespace_sandbox).verify(without, Proposal(task_id=without.id, code=fixed))
+    assert not found.passed  # without its image the tests cannot import the dependency
+
+
+@pytest.mark.docker
+def test_a_task_image_that_is_missing_is_a_one_line_error_naming_it(namespace_sandbox, docker_engine, tmp_path):
+    import shutil
+
+    from proctor.errors import UnavailableError
+
+    task_dir = tmp_path / "t"
+    shutil.copytree(TASK_DIR, task_dir)
+    (task_dir / "task.toml").write_text((task_dir / "task.toml").read_text() + 'image = "no-such-image:0"\n')
+    task = as_task(load_repo_task(task_dir))
+    with pytest.raises(UnavailableError, match=r"no-such-image:0.*docker build or docker import"):
+        default_pipeline(task, namespace_sandbox).verify(task, Proposal(task_id=task.id, code=diff(WORDS, BUGGY, FIXED)))
