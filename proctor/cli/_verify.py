@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 TASK_HELP = (
     "humaneval:HumanEval/13, a task file (.json, .jsonl, .toml) holding one task, FILE#TASK_ID, "
-    "or a repository task's directory (then CANDIDATE is a unified diff)."
+    "or a repository task's directory (then CANDIDATE is a unified diff, or a directory of changed files)."
 )
 VERIFIERS_HELP = "Comma-separated verifiers to run as a cascade, e.g. tests,properties (default: what the task allows)."
 
@@ -99,7 +99,7 @@ def _single(
     task = resolve_task(task_ref)
     if names and task.metadata.get("kind") == "repo":
         raise InputError("a repository task is verified by diff_policy then repo_tests; give no --verifiers")
-    code = _read_candidate(candidate)
+    code = _repo_candidate(task, candidate) if task.metadata.get("kind") == "repo" else _read_candidate(candidate)
     with (
         recording({"command": "verify", "task": task_ref, "candidate": str(candidate), "verifiers": names}) as record,
         open_sandbox(backend, unsafe_local) as box,
@@ -143,6 +143,13 @@ def _recording(path: Path | None, key: Path | None, config: dict[str, Any]) -> I
         yield record
         recorder.end({"proposals": sum(results.values()), "statuses": dict(results)})
     typer.echo(f"recorded run {recorder.run} in {path}", err=True)
+
+
+def _repo_candidate(task: Task, path: Path) -> str:
+    """A repository task's proposal: a unified diff, or a directory of changed files (made into one)."""
+    from proctor.tasks._repo import changed_files_patch, repo_of
+
+    return changed_files_patch(repo_of(task), path) if path.is_dir() else _read_candidate(path)
 
 
 def _read_candidate(path: Path) -> str:

@@ -101,6 +101,20 @@ def file_diff(path: str, before: str | None, after: str | None) -> str:
     return head + "".join(difflib.unified_diff(old, new, source, target))
 
 
+def changed_files_patch(repo: RepoTask, directory: Path) -> str:
+    """A proposal given as a directory of changed files (at their paths in the tree), as the patch it makes of the
+    base: each file that is new or differs becomes a file's diff. Files it leaves out are unchanged, not deleted."""
+    base = repo.base_files()
+    changed = {path: data for path, data in read_tree(directory).items() if base.get(path) != data}
+    if not changed:
+        raise InputError(f"{directory}: changes none of the task's files (give the changed files at their paths in the tree)")
+    try:
+        before = {path: base[path].decode("utf-8") for path in changed if path in base}
+        return "".join(file_diff(path, before.get(path), data.decode("utf-8")) for path, data in sorted(changed.items()))
+    except UnicodeDecodeError:
+        raise InputError(f"{directory}: a changed file is not UTF-8 text; a repository patch changes text files only") from None
+
+
 def repo_of(task: Task) -> RepoTask:
     """The repository task a ``Task`` made by ``as_task`` stands for."""
     if task.metadata.get("kind") != "repo" or not task.metadata.get("repo"):

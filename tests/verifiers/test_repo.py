@@ -283,3 +283,22 @@ def test_a_task_image_that_is_missing_is_a_one_line_error_naming_it(namespace_sa
     task = as_task(load_repo_task(task_dir))
     with pytest.raises(UnavailableError, match=r"no-such-image:0.*docker build or docker import"):
         default_pipeline(task, namespace_sandbox).verify(task, Proposal(task_id=task.id, code=diff(WORDS, BUGGY, FIXED)))
+
+
+def test_the_cli_takes_a_directory_of_changed_files_as_the_proposal(tmp_path):
+    from tests.cli.test_sandbox_cli import proctor
+
+    changed = tmp_path / "changed"
+    (changed / "textstats").mkdir(parents=True)
+    (changed / WORDS).write_text(FIXED)
+    done = proctor("verify", str(TASK_DIR), str(changed), "--json")
+    assert done.returncode == 0 and '"accepted": true' in done.stdout, done.stdout + done.stderr
+    (changed / "tests").mkdir()
+    (changed / "tests" / "test_words.py").write_text("def test_basic():\n    pass\n")  # a test edited: still protected
+    done = proctor("verify", str(TASK_DIR), str(changed))
+    assert done.returncode == 1 and "protected" in done.stdout, done.stdout
+    same = tmp_path / "same"
+    (same / "textstats").mkdir(parents=True)
+    (same / WORDS).write_text(BUGGY)
+    done = proctor("verify", str(TASK_DIR), str(same))
+    assert done.returncode == 2 and "changes none" in done.stderr and "Traceback" not in done.stderr
