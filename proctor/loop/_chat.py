@@ -18,7 +18,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -152,6 +152,7 @@ class ChatProposer:
             raise InputError(f"{name} can only chat: style=completion needs a completions endpoint")
         self.chat, self.complete, self.name, self.method, self.style = chat, complete, name, self_check, style
         self._sandbox, self.limits = sandbox, limits or Limits(wall_seconds=10, cpu_seconds=10)
+        self.examples: list[str] = []  # worked examples shown before the task (a library's, set per task)
 
     def send(self, prompt: Prompt) -> Reply:
         """Ask the model, in this proposer's style."""
@@ -161,7 +162,7 @@ class ChatProposer:
         return Reply(prompt.started + reply.text, reply.tokens, reply.cost, reply.first_token)
 
     def propose(self, task: Task, feedback: Feedback | None) -> Proposal:
-        reply = self.send(propose_prompt(task, feedback))
+        reply = self.send(propose_prompt(task, feedback, self.examples))
         metadata = {"tokens": reply.tokens, "cost": reply.cost, "reply": reply.text[:4000]}
         attempt = feedback.attempt if feedback else 1
         return Proposal(task_id=task.id, code=extract_code(reply.text, task), proposer=self.name, attempt=attempt, metadata=metadata)
@@ -212,16 +213,20 @@ class ChatProposer:
         return self._sandbox
 
 
-def propose_prompt(task: Task, feedback: Feedback | None) -> Prompt:
-    """Complete the task's function; a base model continues its signature and docstring. For a repository
-    task: fix the repository, shown file by file, with a patch."""
+def propose_prompt(task: Task, feedback: Feedback | None, examples: Sequence[str] = ()) -> Prompt:
+    """Complete the task's function; a base model continues its signature and docstring, after the worked
+    ``examples`` (code solving related tasks), when a library gives some. For a repository task: fix the
+    repository, shown file by file, with a patch."""
     if task.metadata.get("kind") == "repo":
         return _patch_prompt(task, feedback)
-    request = f"Complete this function:\n\n```python\n{task.prompt}\n```"
-    document = task.prompt
+    shown = "".join(f"```python\n{code.rstrip()}\n```\n\n" for code in examples)
+    request = f"Solutions to related tasks:\n\n{shown}" if examples else ""
+    request += f"Complete this function:\n\n```python\n{task.prompt}\n```"
+    before = "".join(f"{code.rstrip()}\n\n\n" for code in examples)  # a base model reads them as code it has seen
+    document = before + task.prompt
     if feedback is not None:
         request += f"\n\n{feedback.text()}\nFix the code."
-        document = _comment(f"{feedback.text()}\nA corrected version:") + task.prompt
+        document = before + _comment(f"{feedback.text()}\nA corrected version:") + task.prompt
     messages = [{"role": "system", "content": PROPOSE_SYSTEM}, {"role": "user", "content": request}]
     return Prompt(messages, document, CODE_STOP)
 

@@ -25,6 +25,7 @@ from proctor._cluster import ray_submit
 from proctor.errors import InputError
 from proctor.ledger import Event, Ledger
 from proctor.loop import Budget, Loop, Profile, Proposer, SimulatedProposer, make_proposer
+from proctor.loop._library import Exemplar, LibraryProposer, accepted_exemplars
 from proctor.models import Task
 from proctor.scenarios._oracle import OPTIONAL_IN_ORACLE, HeldOut, VerdictMemo, loop_view, pipeline
 from proctor.scenarios._suite import Cell, Plan, Suite
@@ -44,6 +45,7 @@ class Unit:
     sandbox: str | None = None
     unsafe: bool = False
     verdicts: str | None = None  # the directory where this run's workers share verdicts (None: each keeps its own)
+    library: tuple[dict[str, Any], ...] = ()  # the exemplars earlier rounds of this chain accepted (Exemplar.as_dict)
 
 
 @dataclass
@@ -97,28 +99,33 @@ class _Scheduler:
 
     def __init__(self, plan: Plan, book: Ledger, submit: Submit, template: Unit) -> None:
         self.plan, self.book, self.submit, self.template = plan, book, submit, template
-        self.running: dict[Future[list[Shipped]], Cell] = {}
+        self.running: dict[Future[list[Shipped]], tuple[Cell, tuple[dict[str, Any], ...]]] = {}
 
     def start(self, result: SuiteRun) -> None:
         for cell in self.plan.cells():
             profile = self._first_profile(cell)
+            library: tuple[dict[str, Any], ...] = ()
             while cell.round <= self.plan.rounds and self.book.get(f"{cell.run}:run_end") is not None:
                 result.skipped.append(cell.run)
-                profile = _next_profile(_payloads(self.book.entries(run=cell.run)))
+                entries = list(self.book.entries(run=cell.run))
+                profile = _next_profile(_payloads(entries))
+                library = _next_library(library, [(e.kind, e.data, _bodies(self.book, e.data)) for e in entries], cell.round)
                 cell = _round(cell, cell.round + 1)
             if cell.round <= self.plan.rounds:
-                self._submit(cell, profile)
+                self._submit(cell, profile, library)
 
     def finished(self) -> Iterator[tuple[Cell, list[Shipped]]]:
         try:
             while self.running:
                 done, _ = wait(self.running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    cell = self.running.pop(future)
+                    cell, library = self.running.pop(future)
                     events = future.result()
                     self.book.extend(Event(*shipped) for shipped in events)
                     if cell.round < self.plan.rounds:
-                        self._submit(_round(cell, cell.round + 1), _next_profile([(kind, data) for kind, data, *_ in events]))
+                        profile = _next_profile([(kind, data) for kind, data, *_ in events])
+                        library = _next_library(library, [(kind, data, bodies) for kind, data, _, _, bodies in events], cell.round)
+                        self._submit(_round(cell, cell.round + 1), profile, library)
                     yield cell, events
         finally:
             for future in self.running:
@@ -128,8 +135,8 @@ class _Scheduler:
         simulated = self.plan.profile(cell.profile).simulated
         return simulated.model_dump() if simulated else None
 
-    def _submit(self, cell: Cell, profile: dict[str, Any] | None) -> None:
-        self.running[self.submit(replace(self.template, cell=cell, profile=profile))] = cell
+    def _submit(self, cell: Cell, profile: dict[str, Any] | None, library: tuple[dict[str, Any], ...] = ()) -> None:
+        self.running[self.submit(replace(self.template, cell=cell, profile=profile, library=library))] = (cell, library)
 
 
 def _round(cell: Cell, number: int) -> Cell:
@@ -174,6 +181,17 @@ def _next_profile(payloads: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] 
     if profile is None:  # a proposer spec, not a simulated profile: nothing to update
         return None
     return Profile.model_validate(profile).after(accepted_kinds(payloads)).model_dump()
+
+
+def _next_library(
+    library: tuple[dict[str, Any], ...], events: list[tuple[str, dict[str, Any], tuple[str, ...]]], round_: int
+) -> tuple[dict[str, Any], ...]:
+    """The library the next round starts from: this one, and what the run (round ``round_``) accepted."""
+    return (*library, *(e.as_dict() for e in accepted_exemplars(events, round_)))
+
+
+def _bodies(book: Ledger, data: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(body for digest in (data.get("contents") or {}).values() if (body := book.content(digest)) is not None)
 
 
 # -- engines -------------------------------------------------------------------------------------
@@ -282,8 +300,14 @@ def execute(unit: Unit) -> list[Shipped]:
 def _proposer(plan: Plan, unit: Unit) -> Proposer:
     spec = _proposer_spec(plan, unit.cell)
     if spec is not None:
-        return make_proposer(spec)
-    return SimulatedProposer(Profile.model_validate(unit.profile), seed=_draw_seed(unit.cell), name=unit.cell.profile)
+        proposer: Proposer = make_proposer(spec)
+    else:
+        proposer = SimulatedProposer(Profile.model_validate(unit.profile), seed=_draw_seed(unit.cell), name=unit.cell.profile)
+    if not plan.suite.library:
+        return proposer
+    prompts = {task.id: task.prompt for task in plan.tasks}
+    library = [Exemplar(**e) for e in unit.library]
+    return LibraryProposer(proposer, library, prompts, plan.suite.library, _draw_seed(unit.cell))
 
 
 def _draw_seed(cell: Cell) -> int:
@@ -316,6 +340,8 @@ def _config(plan: Plan, unit: Unit) -> dict[str, Any]:
         "oracle": plan.suite.oracle,
         "memoised_verdicts": True,
     }
+    if plan.suite.library:  # what this round's prompts drew on: the library's size and how much of it is wrong
+        scenario["library"] = {"size": len(unit.library), "wrong": sum(not e["good"] for e in unit.library)}
     return {"command": "scenario", "scenario": scenario}
 
 

@@ -78,6 +78,9 @@ class Suite(BaseModel):
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     cycles: int = Field(3, ge=1)
     rounds: int = Field(1, ge=1)
+    # In-context expert iteration: how many proposals the loop accepted in earlier rounds (each regime by its
+    # own rule) each prompt shows as worked examples, chosen per task by similarity; 0 for none.
+    library: int = Field(0, ge=0)
     verifiers: list[str] | None = None
     oracle: list[str] = Field(default_factory=lambda: ["hack_scan", "tests", "properties"], min_length=1)
     quick: Quick = Quick()

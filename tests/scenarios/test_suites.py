@@ -13,7 +13,16 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_shipped_suites_load():
-    assert suite_names() == ["gv-gap", "real-model", "repo", "reward-hacking", "scored", "self-improvement", "smt"]
+    assert suite_names() == [
+        "gv-gap",
+        "real-model",
+        "real-self-improvement",
+        "repo",
+        "reward-hacking",
+        "scored",
+        "self-improvement",
+        "smt",
+    ]
     for name in suite_names():
         plan = load_suite(name).plan(quick=True)
         assert plan.tasks and plan.size() >= 1
