@@ -168,8 +168,10 @@ class DockerSandbox(Sandbox):
         try:
             self._client.images.get(self._image)
         except docker.errors.ImageNotFound:
-            how = "proctor sandbox build" if self._image == default_tag() else f"docker build or docker import it as {self._image}"
-            raise SandboxUnavailable(f"docker image {self._image!r} is missing; make it with: {how}") from None
+            raise SandboxUnavailable(
+                f"docker image {self._image!r} is missing; build it with: proctor sandbox build "
+                "(a repository task's own image: docker build or docker import it)"
+            ) from None
 
     def _fill(self, size: int) -> None:
         while not self._closed.is_set():
