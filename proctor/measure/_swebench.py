@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from proctor.errors import InputError
+from proctor.errors import InputError, UnavailableError
 from proctor.sandboxes import Sandbox
 from proctor.tasks._repo import DEFAULT_PROTECTED, MAX_TREE_BYTES, write_repo_task
 from proctor.verifiers._repo import applied
@@ -113,10 +113,13 @@ def _clone(repos: Path, repo: str) -> Path:
 
 def tree_at(clone: Path, commit: str, name: str = "") -> dict[str, bytes]:
     """The files of ``commit`` in ``clone``, by path, read with dulwich (plain files only; no .git)."""
-    from dulwich.errors import NotGitRepository
-    from dulwich.object_store import iter_tree_contents
-    from dulwich.objects import Commit
-    from dulwich.repo import Repo
+    try:
+        from dulwich.errors import NotGitRepository
+        from dulwich.object_store import iter_tree_contents
+        from dulwich.objects import Commit
+        from dulwich.repo import Repo
+    except ImportError:
+        raise UnavailableError("reading a clone's commits needs dulwich: pip install 'proctor[repo]'") from None
 
     try:
         with Repo(str(clone)) as repository:
