@@ -110,3 +110,12 @@ def test_the_cli_writes_tasks_and_names_a_file_without_swe_bench_fields(tmp_path
         [*command, str(tmp_path / "bad.json"), "--repos", str(tmp_path), "-o", str(tmp_path / "u")], capture_output=True, text=True
     )
     assert refused.returncode == 2 and "lacks repo" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_without_dulwich_reading_a_clone_is_one_line_naming_the_extra(monkeypatch, tmp_path):
+    from proctor.errors import UnavailableError
+    from proctor.measure._swebench import tree_at
+
+    monkeypatch.setitem(sys.modules, "dulwich.repo", None)  # as if the repo extra were not installed
+    with pytest.raises(UnavailableError, match=r"pip install 'proctor\[repo\]'"):
+        tree_at(tmp_path, "0" * 40)
