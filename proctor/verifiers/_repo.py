@@ -363,7 +363,8 @@ class RepoTestsVerifier:
         evidence["direct"] = direct
         disagree = {i: o for i, o in direct.items() if o not in ("passed", "unsupported")}
         status: VerdictStatus = "fail" if disagree else "pass"
-        detail = f"all {len(ids)} of the task's tests pass" + (f" ({len(direct) - len(disagree)} also run directly)" if direct else "")
+        ran = sum(outcome == "passed" for outcome in direct.values())
+        detail = f"all {len(ids)} of the task's tests pass" + (f" ({ran} also when run directly)" if ran else "")
         if disagree:
             listed = ", ".join(f"{i} {o}" for i, o in list(disagree.items())[:2])
             detail = f"the tests pass under pytest but not when run directly, outside its reporting: {listed}"
