@@ -9,7 +9,6 @@ import typer
 
 from proctor._display import shown
 from proctor.cli._sandbox import BACKEND_HELP, UNSAFE_HELP, open_sandbox
-from proctor.errors import InputError
 
 tasks_app = typer.Typer(
     help="Make repository tasks: from a local repository's own tests, or from SWE-bench instances.", no_args_is_help=True
@@ -36,8 +35,6 @@ def synthesize(
     """
     from proctor.measure import synthesize as make
 
-    if not (repository / "tests").is_dir():
-        raise InputError(f"{repository}: no tests/ directory (a repository task's tests live there)")
     with open_sandbox(sandbox, unsafe_local) as box:
         made = make(
             repository, out, box, test_command=shlex.split(test_command), limit=limit, progress=lambda line: typer.echo(line, err=True)

@@ -191,6 +191,7 @@ def _next_library(
 
 
 def _bodies(book: Ledger, data: dict[str, Any]) -> tuple[str, ...]:
+    """The contents an event's data names by digest (a proposal's code), as the ledger holds them."""
     return tuple(body for digest in (data.get("contents") or {}).values() if (body := book.content(digest)) is not None)
 
 
@@ -346,6 +347,4 @@ def _config(plan: Plan, unit: Unit) -> dict[str, Any]:
 
 
 def _ship(entry: Any, scratch: Ledger) -> Shipped:
-    data = entry.data
-    bodies = tuple(body for digest in (data.get("contents") or {}).values() if (body := scratch.content(digest)) is not None)
-    return entry.kind, data, entry.run, entry.id, bodies
+    return entry.kind, entry.data, entry.run, entry.id, _bodies(scratch, entry.data)

@@ -16,6 +16,7 @@ relative paths)::
 from __future__ import annotations
 
 import difflib
+import json
 import tomllib
 from pathlib import Path
 
@@ -75,8 +76,6 @@ def write_repo_task(
 ) -> None:
     """Write a repository task's directory: ``task.toml`` from ``settings``, ``repo/`` (the base), ``tests/`` (the
     verifier's, by their path under ``tests/``) and the known fix as ``reference.diff``. Never over an existing one."""
-    import json
-
     if directory.exists():
         raise InputError(f"{directory} exists already; write tasks into an empty directory")
     for root, files in (("repo", base), ("tests", tests)):
